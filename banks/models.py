@@ -1,0 +1,105 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.querysets import RestrictedManager
+from enterprises.models import enterprise_scope_q
+
+from .choices import AssignmentRole, BankLevel
+
+
+class Bank(models.Model):
+    """A bank institution or one of its branches; credit and loan files refer to its code."""
+
+    code = models.CharField(_("bank code"), max_length=40, primary_key=True)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent institution"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    level = models.CharField(_("level"), max_length=20, choices=BankLevel.choices, blank=True)
+    service_regions = models.ManyToManyField(
+        "enterprises.Region", verbose_name=_("service regions"), blank=True, related_name="banks"
+    )
+    capacity = models.PositiveIntegerField(
+        _("visit capacity"), null=True, blank=True, help_text=_("Enterprises per visit batch.")
+    )
+    batch = models.ForeignKey(
+        "enterprises.ImportBatch",
+        verbose_name=_("import batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("bank")
+        verbose_name_plural = _("banks")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_q(cls, scope):
+        # The bank directory is reference data every signed-in user may read.
+        return Q()
+
+    def subtree_codes(self):
+        """This bank's code and the codes of every branch below it."""
+        codes, frontier = [self.code], [self.code]
+        while frontier:
+            frontier = list(
+                Bank.objects.filter(parent_id__in=frontier).values_list("code", flat=True)
+            )
+            codes.extend(frontier)
+        return codes
+
+
+class BankAssignment(models.Model):
+    """An enterprise's lead or backup bank (1 主办行 + 1 备选行)."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="bank_assignments",
+    )
+    bank = models.ForeignKey(
+        Bank, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=AssignmentRole.choices)
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("bank assignment")
+        verbose_name_plural = _("bank assignments")
+        ordering = ["enterprise", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "role"], name="assignment_one_bank_per_role"
+            ),
+        ]
+        indexes = [
+            # Bank-officer scoping: EXISTS (… WHERE enterprise_id = x AND bank_id IN branches).
+            models.Index(fields=["bank", "enterprise"], name="assignment_bank_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.enterprise_id} → {self.bank_id} ({self.get_role_display()})"
+
+    @classmethod
+    def scope_q(cls, scope):
+        q = enterprise_scope_q(scope, "enterprise__") if scope.region_prefix else Q()
+        if scope.bank_codes is not None:
+            q &= Q(bank_id__in=list(scope.bank_codes))
+        return q

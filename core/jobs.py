@@ -1,0 +1,149 @@
+"""One runner for every long task: register a handler per kind, enqueue, execute.
+
+A handler is a plain function ``handler(job)`` that does the work (calling services),
+reports progress with ``job.report(...)``, and returns a dict of counts. Raise ``JobError``
+with a translated message for failures a user should read.
+"""
+
+import logging
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from .choices import JobStatus
+from .models import Job
+
+logger = logging.getLogger(__name__)
+
+_HANDLERS = {}
+
+
+class JobError(Exception):
+    """A failure whose message is meant for the user (already translated)."""
+
+
+def job_handler(kind, label, action="change"):
+    """Register ``func(job) -> counts`` as the handler of jobs of ``kind``.
+
+    ``action`` is what a user must be allowed to do (in the job's region) to start it.
+    """
+
+    def register(func):
+        _HANDLERS[kind] = (func, label, action)
+        return func
+
+    return register
+
+
+def kind_label(kind):
+    entry = _HANDLERS.get(kind)
+    return str(entry[1]) if entry else kind
+
+
+def kind_action(kind):
+    entry = _HANDLERS.get(kind)
+    return entry[2] if entry else "change"
+
+
+def enqueue(kind, *, user=None, region=None, params=None, rerun_of=None):
+    """Create a queued Job and send it to a worker once the current transaction commits."""
+    if kind not in _HANDLERS:
+        raise ValueError(f"no handler for job kind {kind!r}")
+    job = Job.objects.create(
+        kind=kind,
+        params=params or {},
+        created_by=user if user is not None and user.is_authenticated else None,
+        region=region,
+        rerun_of=rerun_of,
+    )
+    from .tasks import run_job
+
+    transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def run_now(kind, *, user=None, region=None, params=None):
+    """Create a Job and run it in this process, returning when it is finished (CLI use)."""
+    job = Job.objects.create(kind=kind, params=params or {}, created_by=user, region=region)
+    execute(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def execute(job_id):
+    """Claim a queued job and run its handler, recording success or failure."""
+    now = timezone.now()
+    # Claim with a conditional UPDATE so two workers never run the same job.
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    if not claimed:
+        logger.info("job %s was already claimed or does not exist", job_id)
+        return
+    job = Job.objects.get(pk=job_id)
+    func = _HANDLERS[job.kind][0]
+    try:
+        counts = func(job) or {}
+    except JobError as exc:
+        _finish(job, JobStatus.FAILED, error=str(exc))
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        _finish(
+            job,
+            JobStatus.FAILED,
+            error=_("Internal error: {error}").format(error=f"{type(exc).__name__}: {exc}"),
+            trace=traceback.format_exc(),
+        )
+    else:
+        job.counts = {**job.counts, **counts}
+        _finish(job, JobStatus.SUCCEEDED)
+
+
+def _finish(job, status, error="", trace=""):
+    if trace:
+        logger.debug(trace)
+    now = timezone.now()
+    fields = {
+        "status": status,
+        "finished_at": now,
+        "heartbeat_at": now,
+        "error": error,
+        "counts": job.counts,
+        "step": job.step,
+        "progress_done": job.progress_done,
+        "progress_total": job.progress_total,
+        "result_url": job.result_url,
+    }
+    if status == JobStatus.SUCCEEDED and job.progress_total:
+        fields["progress_done"] = job.progress_total
+    # Only a running job is finished: one already marked lost by fail_stale_jobs stays failed.
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields)
+
+
+def fail_stale_jobs():
+    """Mark running jobs whose worker stopped reporting as failed; return how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        error=_("The worker stopped reporting (it may have died). Run the job again."),
+    )
+
+
+def rerun(job, user):
+    """Queue a new job with the same kind, region and parameters as ``job``."""
+    return enqueue(job.kind, user=user, region=job.region, params=job.params, rerun_of=job)
+
+
+@job_handler("core.selfcheck", label=_lazy("System self-check"), action="change")
+def selfcheck(job):
+    """Count to ``params.steps`` with progress: proves workers run jobs end to end."""
+    steps = int(job.params.get("steps", 10))
+    for done in range(1, steps + 1):
+        job.report(done=done, total=steps, step=_("Step {n}").format(n=done), force=True)
+    return {"steps": steps}

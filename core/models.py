@@ -1,0 +1,131 @@
+import time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import TERMINAL_STATES, JobStatus
+from .querysets import RestrictedManager
+
+
+class Job(models.Model):
+    """One run of a long task (import, list rebuild, allocation, export) and its progress."""
+
+    kind = models.CharField(_("kind"), max_length=40)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    region = models.ForeignKey(
+        "enterprises.Region",
+        verbose_name=_("region"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last report"), null=True, blank=True)
+    progress_done = models.BigIntegerField(_("done"), default=0)
+    progress_total = models.BigIntegerField(_("total"), null=True, blank=True)
+    step = models.CharField(_("current step"), max_length=200, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    result_url = models.CharField(_("result link"), max_length=300, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    rerun_of = models.ForeignKey(
+        "self",
+        verbose_name=_("re-run of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # fail_stale_jobs: WHERE status = 'running' AND heartbeat_at < cutoff.
+            models.Index(
+                fields=["heartbeat_at"],
+                name="job_running_heartbeat_idx",
+                condition=Q(status="running"),
+            ),
+            models.Index(fields=["-created_at"], name="job_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind_label} #{self.pk}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        q = Q(created_by_id=scope.user_id)
+        if scope.region_prefix is not None:
+            q |= Q(region__code__startswith=scope.region_prefix)
+        return q
+
+    @property
+    def kind_label(self):
+        from .jobs import kind_label
+
+        return kind_label(self.kind)
+
+    @property
+    def is_finished(self):
+        return self.status in TERMINAL_STATES
+
+    @property
+    def percent(self):
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+    @property
+    def duration(self):
+        if not self.started_at:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+    # Progress is written with UPDATE (not save) so a handler never overwrites fields another
+    # process changed, and at most every half second so reporting never slows the work.
+    _last_report = 0.0
+
+    def report(self, done=None, total=None, step=None, counts=None, force=False):
+        """Record progress; cheap to call often (writes at most twice a second)."""
+        if done is not None:
+            self.progress_done = done
+        if total is not None:
+            self.progress_total = total
+        if step is not None:
+            self.step = str(step)[:200]
+        if counts:
+            self.counts = {**self.counts, **counts}
+        now = time.monotonic()
+        if not force and now - self._last_report < 0.5:
+            return
+        self._last_report = now
+        self.heartbeat_at = timezone.now()
+        Job.objects.filter(pk=self.pk).update(
+            progress_done=self.progress_done,
+            progress_total=self.progress_total,
+            step=self.step,
+            counts=self.counts,
+            heartbeat_at=self.heartbeat_at,
+        )

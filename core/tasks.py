@@ -1,0 +1,15 @@
+"""Thin Celery wrappers around the job runner."""
+
+from celery import shared_task
+
+from . import jobs
+
+
+@shared_task(name="core.tasks.run_job")
+def run_job(job_id):
+    jobs.execute(job_id)
+
+
+@shared_task(name="core.tasks.fail_stale_jobs")
+def fail_stale_jobs():
+    return jobs.fail_stale_jobs()

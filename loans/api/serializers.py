@@ -1,0 +1,43 @@
+from rest_framework import serializers
+
+from ..models import CreditSnapshot, Loan
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "bank",
+            "loan_no",
+            "enterprise",
+            "uscc",
+            "disbursed_on",
+            "matures_on",
+            "amount",
+            "balance",
+            "product",
+            "guarantee",
+            "rate",
+            "is_renewal",
+            "renews_loan_no",
+        ]
+
+
+class CreditSnapshotSerializer(serializers.ModelSerializer):
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+
+    class Meta:
+        model = CreditSnapshot
+        fields = [
+            "id",
+            "enterprise",
+            "uscc",
+            "bank",
+            "as_of",
+            "credit_limit",
+            "loan_balance",
+            "first_loan_date",
+        ]

@@ -1,0 +1,142 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.querysets import RestrictedManager
+from enterprises.models import AMOUNT, enterprise_scope_q
+
+from .choices import Guarantee, LoanProduct
+
+
+def bank_reported_scope_q(scope):
+    """Rows a bank reported: in the region (by enterprise) and, for bank users, of their branches."""
+    q = enterprise_scope_q(scope, "enterprise__") if scope.region_prefix else Q()
+    if scope.bank_codes is not None:
+        q &= Q(bank_id__in=list(scope.bank_codes))
+    return q
+
+
+class CreditSnapshot(models.Model):
+    """A bank's (or the credit system's) credit limit and loan balance of an enterprise on a date."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="credit_snapshots",
+    )
+    bank = models.ForeignKey(
+        "banks.Bank",
+        verbose_name=_("bank"),
+        on_delete=models.PROTECT,
+        related_name="credit_snapshots",
+    )
+    as_of = models.DateField(_("as of"))
+    credit_limit = models.DecimalField(
+        _("credit limit (10k yuan)"), **AMOUNT, null=True, blank=True
+    )
+    loan_balance = models.DecimalField(_("loan balance (10k yuan)"), **AMOUNT)
+    first_loan_date = models.DateField(_("first loan date"), null=True, blank=True)
+    batch = models.ForeignKey(
+        "enterprises.ImportBatch",
+        verbose_name=_("import batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("credit snapshot")
+        verbose_name_plural = _("credit snapshots")
+        ordering = ["enterprise", "bank", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "bank", "as_of"], name="credit_one_per_bank_date"
+            ),
+        ]
+        indexes = [
+            # Bank-officer scoping and per-bank pivots.
+            models.Index(fields=["bank", "enterprise"], name="credit_bank_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.enterprise_id} · {self.bank_id} · {self.as_of}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return bank_reported_scope_q(scope)
+
+
+class Loan(models.Model):
+    """One loan (借据) from a bank's ledger; a renewal without repayment points to the loan it continues."""
+
+    bank = models.ForeignKey(
+        "banks.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="loans"
+    )
+    loan_no = models.CharField(_("loan number"), max_length=64)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="loans",
+    )
+    disbursed_on = models.DateField(_("disbursed on"))
+    matures_on = models.DateField(_("matures on"))
+    amount = models.DecimalField(_("amount (10k yuan)"), **AMOUNT)
+    balance = models.DecimalField(_("balance (10k yuan)"), **AMOUNT, null=True, blank=True)
+    product = models.CharField(_("product"), max_length=20, choices=LoanProduct.choices)
+    guarantee = models.CharField(_("guarantee"), max_length=10, choices=Guarantee.choices)
+    rate = models.DecimalField(
+        _("annual rate (%)"), max_digits=8, decimal_places=4, null=True, blank=True
+    )
+    is_renewal = models.BooleanField(_("renewal without principal repayment"), default=False)
+    renews_loan_no = models.CharField(_("original loan number"), max_length=64, blank=True)
+    renews = models.ForeignKey(
+        "self",
+        verbose_name=_("original loan"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewals",
+    )
+    batch = models.ForeignKey(
+        "enterprises.ImportBatch",
+        verbose_name=_("import batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-disbursed_on", "bank", "loan_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "loan_no"], name="loan_unique_per_bank"),
+            models.CheckConstraint(
+                condition=Q(matures_on__gt=models.F("disbursed_on")),
+                name="loan_matures_after_disbursement",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loan_amount_positive"),
+        ]
+        indexes = [
+            # Period sums and first-loan dates: WHERE enterprise_id = x ORDER BY disbursed_on.
+            models.Index(fields=["enterprise", "disbursed_on"], name="loan_enterprise_date_idx"),
+            models.Index(fields=["disbursed_on"], name="loan_disbursed_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.bank_id}/{self.loan_no}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return bank_reported_scope_q(scope)
+
+    def outstanding_on(self, day):
+        return self.disbursed_on <= day < self.matures_on
