@@ -24,6 +24,15 @@ def _get_job_for_user(request, pk, action="view"):
     return get_object_or_404(Job.objects.restrict(request.user, action), pk=pk)
 
 
+def healthz(request):
+    """Liveness for load balancers and compose: the app answers and the database too."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
 @login_required
 def home(request):
     user = request.user

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts.models import User
+from core import demo
+
+
+class Command(BaseCommand):
+    help = "Print the demo logins (one per role)."
+
+    def handle(self, *args, **options):
+        self.stdout.write("\nRongxie 融协 demo logins · password for all: " + demo.DEMO_PASSWORD)
+        for username, *_rest in demo.DEMO_USERS:
+            user = User.objects.filter(username=username).select_related("region", "bank").first()
+            if user is None:
+                continue
+            where = user.region.name if user.region else (user.bank.name if user.bank else "全部")
+            self.stdout.write(f"  {username:<10} {user.get_role_display():<12} {where}")
+        database = "PostgreSQL" if settings.IS_POSTGRES else "SQLite (embedded)"
+        jobs = "Celery on Redis" if settings.REDIS_URL else "in-process"
+        self.stdout.write(f"\nDatabase: {database}; jobs: {jobs}; open http://127.0.0.1:8000/\n")

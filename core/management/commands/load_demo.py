@@ -1,0 +1,35 @@
+import tempfile
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core import demo
+from enterprises.models import Enterprise, Region
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the demo county (平阳县): banks, ~20,000 entities and their data, one user per role."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--entities", type=int, default=20_000)
+        parser.add_argument("--force", action="store_true", help="Load again even if data exists.")
+
+    def handle(self, *args, entities, force, **options):
+        if not Region.objects.filter(code=demo.COUNTY).exists():
+            raise CommandError(
+                "Load the regions first: manage.py load_regions data/regions-wenzhou.csv"
+            )
+        if Enterprise.objects.exists() and not force:
+            demo.create_users()
+            self.stdout.write("demo: data already present, users refreshed (use --force to reload)")
+            return
+        townships = list(
+            Region.objects.filter(parent_id=demo.COUNTY).values_list("code", flat=True)
+        )
+        with tempfile.TemporaryDirectory() as directory:
+            paths = demo.generate_files(directory, townships, entities=entities)
+            for kind in demo.IMPORT_ORDER:
+                batch = demo.import_demo_file(kind, paths[kind])
+                self.stdout.write(f"demo: {kind}: {batch}")
+        demo.create_users()
