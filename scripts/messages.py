@@ -19,12 +19,31 @@ def run(args, cwd):
 
 
 def main():
-    make = [*DJANGO_ADMIN, "makemessages", "-l", "zh_Hans", "-l", "en", "--no-obsolete",
-            "--no-location"]
+    make = [
+        *DJANGO_ADMIN,
+        "makemessages",
+        "-l",
+        "zh_Hans",
+        "-l",
+        "en",
+        "--no-obsolete",
+        "--no-location",
+    ]
     for app in APPS:
         run([*make, "--ignore", "migrations/*"], cwd=ROOT / app)
-    ignores = [f"--ignore={name}/*" for name in [*APPS, ".venv", "static", "staticfiles",
-                                                  "tests", "benchmarks", "var", "scripts"]]
+    ignores = [
+        f"--ignore={name}/*"
+        for name in [
+            *APPS,
+            ".venv",
+            "static",
+            "staticfiles",
+            "tests",
+            "benchmarks",
+            "var",
+            "scripts",
+        ]
+    ]
     run([*make, *ignores], cwd=ROOT)
     # English is the source language: its catalogue maps each string to itself.
     for po in ROOT.glob("**/locale/en/LC_MESSAGES/django.po"):

@@ -15,8 +15,9 @@ def local_postgres_answers():
     try:
         import psycopg
 
-        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-                        connect_timeout=2).close()
+        psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=2
+        ).close()
     except Exception:  # noqa: BLE001 - any failure means "not available"
         return False
     return True
