@@ -18,7 +18,7 @@ def local_postgres_answers():
         psycopg.connect(
             "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=2
         ).close()
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:
         return False
     return True
 

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from po_fill import fill  # noqa: E402
+from po_fill import fill
 
 ROOT = Path(__file__).resolve().parent.parent
 ZH = {

@@ -67,34 +67,52 @@ def make_bank(code=None, name=None, parent=None, **fields):
     return Bank.objects.create(code=code, name=name or f"测试银行{code}", parent=parent, **fields)
 
 
-def make_loan(enterprise, bank, amount="100", disbursed_on=date(2025, 3, 1),
-              matures_on=date(2026, 3, 1), **fields):
-    defaults = {"loan_no": f"L{next(_sequence):08d}", "product": "working_capital",
-                "guarantee": "surety"}
+def make_loan(
+    enterprise,
+    bank,
+    amount="100",
+    disbursed_on=date(2025, 3, 1),
+    matures_on=date(2026, 3, 1),
+    **fields,
+):
+    defaults = {
+        "loan_no": f"L{next(_sequence):08d}",
+        "product": "working_capital",
+        "guarantee": "surety",
+    }
     defaults.update(fields)
-    return Loan.objects.create(enterprise=enterprise, bank=bank, amount=Decimal(amount),
-                               disbursed_on=disbursed_on, matures_on=matures_on, **defaults)
+    return Loan.objects.create(
+        enterprise=enterprise,
+        bank=bank,
+        amount=Decimal(amount),
+        disbursed_on=disbursed_on,
+        matures_on=matures_on,
+        **defaults,
+    )
 
 
 def make_credit(enterprise, bank, as_of=date(2025, 6, 30), loan_balance="0", **fields):
-    return CreditSnapshot.objects.create(enterprise=enterprise, bank=bank, as_of=as_of,
-                                         loan_balance=Decimal(loan_balance), **fields)
+    return CreditSnapshot.objects.create(
+        enterprise=enterprise, bank=bank, as_of=as_of, loan_balance=Decimal(loan_balance), **fields
+    )
 
 
 def make_tax(enterprise, tax_year=2024, credit_rating="B", **fields):
-    return TaxRecord.objects.create(enterprise=enterprise, tax_year=tax_year,
-                                    credit_rating=credit_rating, **fields)
+    return TaxRecord.objects.create(
+        enterprise=enterprise, tax_year=tax_year, credit_rating=credit_rating, **fields
+    )
 
 
 def make_census(enterprise, census_year=2023, is_active=True, **fields):
-    return CensusRecord.objects.create(enterprise=enterprise, census_year=census_year,
-                                       is_active=is_active, **fields)
+    return CensusRecord.objects.create(
+        enterprise=enterprise, census_year=census_year, is_active=is_active, **fields
+    )
 
 
-def make_negative(enterprise, list_type="abnormal_operation", listed_on=date(2025, 3, 2),
-                  **fields):
-    return NegativeListEntry.objects.create(enterprise=enterprise, list_type=list_type,
-                                            listed_on=listed_on, **fields)
+def make_negative(enterprise, list_type="abnormal_operation", listed_on=date(2025, 3, 2), **fields):
+    return NegativeListEntry.objects.create(
+        enterprise=enterprise, list_type=list_type, listed_on=listed_on, **fields
+    )
 
 
 def make_assignment(enterprise, bank, role="lead"):
@@ -102,8 +120,14 @@ def make_assignment(enterprise, bank, role="lead"):
 
 
 def make_user(username, role, region=None, bank=None, **fields):
-    user = User.objects.create_user(username=username, password="pw-" + username, role=role,
-                                     region_id=region, bank=bank, **fields)
+    user = User.objects.create_user(
+        username=username,
+        password="pw-" + username,
+        role=role,
+        region_id=region,
+        bank=bank,
+        **fields,
+    )
     return user
 
 

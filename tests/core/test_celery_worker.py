@@ -18,11 +18,13 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 def redis_worker(settings):
     """Switch Celery to the real Redis broker and run a worker thread against it."""
     celery_app.conf.update(task_always_eager=False, broker_url=settings.REDIS_URL)
-    with start_worker(celery_app, perform_ping_check=False, pool="solo", loglevel="WARNING",
-                      shutdown_timeout=10):
+    with start_worker(
+        celery_app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10
+    ):
         yield
-    celery_app.conf.update(task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
-                           broker_url=settings.CELERY_BROKER_URL)
+    celery_app.conf.update(
+        task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER, broker_url=settings.CELERY_BROKER_URL
+    )
 
 
 def wait_for(job, statuses, seconds=30):

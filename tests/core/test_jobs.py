@@ -43,9 +43,13 @@ def test_a_job_is_claimed_only_once(cast):
 
 
 def test_a_job_whose_worker_died_is_shown_as_failed_and_can_run_again(client, cast):
-    job = Job.objects.create(kind="core.selfcheck", created_by=cast.staff, params={"steps": 2},
-                             status=JobStatus.RUNNING,
-                             heartbeat_at=timezone.now() - timedelta(hours=1))
+    job = Job.objects.create(
+        kind="core.selfcheck",
+        created_by=cast.staff,
+        params={"steps": 2},
+        status=JobStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
     client.force_login(cast.staff)
     client.get(reverse("core:job_list"))
     job.refresh_from_db()
@@ -67,9 +71,14 @@ def test_progress_polling_stops_when_the_job_is_finished(client, cast):
 
 
 def test_progress_polling_continues_while_running(client, cast):
-    job = Job.objects.create(kind="core.selfcheck", created_by=cast.staff,
-                             status=JobStatus.RUNNING, heartbeat_at=timezone.now(),
-                             progress_done=5, progress_total=10)
+    job = Job.objects.create(
+        kind="core.selfcheck",
+        created_by=cast.staff,
+        status=JobStatus.RUNNING,
+        heartbeat_at=timezone.now(),
+        progress_done=5,
+        progress_total=10,
+    )
     client.force_login(cast.staff)
     response = client.get(reverse("core:job_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
