@@ -1,1 +1,16 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from .models import Bank, BankAssignment
+
+
+@admin.register(Bank)
+class BankAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "level", "capacity"]
+    search_fields = ["code", "name"]
+    list_filter = ["level"]
+
+
+@admin.register(BankAssignment)
+class BankAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["enterprise", "bank", "role", "assigned_at"]
+    raw_id_fields = ["enterprise"]

@@ -19,6 +19,12 @@ class EnterpriseFilter(django_filters.FilterSet):
         model = Enterprise
         fields = ["q", "region", "entity_type", "status", "size"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("entity_type", "status", "size"):
+            self.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+            self.form.fields[name].empty_label = self.form.fields[name].label
+
     def search(self, queryset, name, value):
         value = value.strip().upper() if len(value.strip()) == 18 else value.strip()
         return queryset.filter(Q(uscc=value) | Q(name__contains=value))

@@ -16,6 +16,12 @@ class Command(BaseCommand):
                 continue
             where = user.region.name if user.region else (user.bank.name if user.bank else "全部")
             self.stdout.write(f"  {username:<10} {user.get_role_display():<12} {where}")
+        partner = User.objects.filter(username="partner").first()
+        if partner is not None:
+            from rest_framework.authtoken.models import Token
+
+            token, _created = Token.objects.get_or_create(user=partner)
+            self.stdout.write(f"  partner API token: {token.key}  (Authorization: Token …)")
         database = "PostgreSQL" if settings.IS_POSTGRES else "SQLite (embedded)"
         jobs = "Celery on Redis" if settings.REDIS_URL else "in-process"
         self.stdout.write(f"\nDatabase: {database}; jobs: {jobs}; open http://127.0.0.1:8000/\n")
