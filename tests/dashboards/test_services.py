@@ -1,0 +1,178 @@
+"""KPI figures against the hand-made fixture (tests/dashboards/helpers.py), computed by hand."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from dashboards import services
+from enterprises.models import Region
+from tests.dashboards.helpers import AOJIANG, KUNYANG, active_list_of, build_world
+from tests.factories import LUCHENG, PINGYANG, WENZHOU
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+START, END = date(2025, 1, 1), date(2025, 6, 30)
+
+
+def stats(user, code, start=START, end=END, group_by=None):
+    return services.compute_stats(user, Region.objects.get(code=code), start, end, group_by)
+
+
+@pytest.fixture
+def world(cast):
+    return build_world(cast)
+
+
+def test_county_totals(cast, world):
+    t = stats(cast.staff, PINGYANG)["totals"]
+    # disbursed in period in 平阳: A 100+50, B 60+70 (renewal), C 200, D 30
+    assert t["disbursed_amount"] == Decimal("510")
+    # guarantee 信用: A 100, B 60
+    assert t["credit_loan_amount"] == Decimal("160")
+    # A (first 02-10, counted once despite 2 loans) and D (06-30 = end; snapshot after end
+    # ignored). B had a 2024 loan; C's credit data has a 2023 first-loan date.
+    assert t["first_loan_enterprises"] == 2
+    assert t["first_loan_amount"] == Decimal("130")
+    # at 06-30: B renewal balance 65 + C 90; C's 40 matures exactly on 06-30 → not outstanding
+    assert t["renewal_balance"] == Decimal("155")
+    # at 01-01: C 40 + C 90 = 130 → +25
+    assert t["renewal_increase_ytd"] == Decimal("25")
+    # at 2024-06-30: only C's 40 → (155-40)/40
+    assert t["renewal_yoy_growth"] == Decimal("2.875")
+
+
+def test_city_contains_counties_and_townships(cast, world):
+    t = stats(cast.city_staff, WENZHOU)["totals"]
+    assert t["disbursed_amount"] == Decimal("1010")  # 510 + 鹿城 E 500
+    assert t["credit_loan_amount"] == Decimal("660")
+    assert t["first_loan_enterprises"] == 3
+    assert t["first_loan_amount"] == Decimal("630")
+    assert t["renewal_balance"] == Decimal("155")
+
+    town = stats(cast.city_staff, KUNYANG)["totals"]
+    assert town["disbursed_amount"] == Decimal("380")  # A 150, C 200, D 30
+    assert town["credit_loan_amount"] == Decimal("100")
+    assert town["first_loan_enterprises"] == 2
+    assert town["renewal_balance"] == Decimal("90")
+    assert town["renewal_increase_ytd"] == Decimal("-40")  # 90 − (40 + 90)
+    assert town["renewal_yoy_growth"] == Decimal("1.25")  # (90 − 40) / 40
+
+
+def test_zero_base_growth_is_null(cast, world):
+    t = stats(cast.outsider_staff, LUCHENG)["totals"]
+    assert t["disbursed_amount"] == Decimal("500")
+    assert t["first_loan_enterprises"] == 1
+    assert t["renewal_balance"] == 0
+    assert t["renewal_yoy_growth"] is None
+
+
+def test_empty_region_and_empty_period(cast, world):
+    empty = stats(cast.city_staff, "330327")["totals"]  # 苍南县: nobody registered
+    assert empty["disbursed_amount"] == 0
+    assert empty["first_loan_enterprises"] == 0
+    assert empty["renewal_balance"] == 0
+    assert empty["renewal_yoy_growth"] is None
+
+    quiet = stats(cast.staff, PINGYANG, date(2023, 2, 1), date(2023, 3, 31))["totals"]
+    assert quiet["disbursed_amount"] == 0
+    assert quiet["credit_loan_amount"] == 0
+    assert quiet["first_loan_enterprises"] == 0
+    assert quiet["first_loan_amount"] == 0
+    assert quiet["renewal_balance"] == 0
+    assert quiet["renewal_increase_ytd"] == 0
+    assert quiet["renewal_yoy_growth"] is None
+
+
+def test_screening_kpis_are_null_without_a_list(cast, world, monkeypatch):
+    monkeypatch.setattr(services, "active_list_sql", lambda: None)
+    t = stats(cast.staff, PINGYANG)["totals"]
+    assert t["active_entities"] is None
+    assert t["no_loan_entities"] is None
+    assert t["financing_coverage_rate"] is None
+
+
+def test_active_no_loan_and_coverage(cast, world, monkeypatch):
+    e = world.ents
+    active = [e[k] for k in "ABCDGHIJK"]
+    monkeypatch.setattr(services, "active_list_sql", lambda: active_list_of(active))
+    t = stats(cast.staff, PINGYANG)["totals"]
+    assert t["active_entities"] == 9
+    # never had a loan: H, I (G and J have credit balances, K a 2024 loan)
+    assert t["no_loan_entities"] == 2
+    # small/micro or individual: A B D G H J K = 7; financed at end: A, B, D (loans),
+    # G (latest snapshot 20). J's latest by end is 0 (08-01 ignored); K's loan matures on end.
+    assert t["financing_coverage_rate"] == Decimal("0.5714")
+
+    none_small = stats(cast.staff, PINGYANG, group_by="region")
+    aojiang = next(r for r in none_small["rows"] if r["region"] == AOJIANG)
+    assert aojiang["active_entities"] == 1
+    assert aojiang["financing_coverage_rate"] == Decimal("1")
+
+
+def test_coverage_null_when_no_small_entities(cast, world, monkeypatch):
+    e = world.ents
+    monkeypatch.setattr(services, "active_list_sql", lambda: active_list_of([e["C"], e["I"]]))
+    t = stats(cast.staff, PINGYANG)["totals"]
+    assert t["active_entities"] == 2
+    assert t["no_loan_entities"] == 1
+    assert t["financing_coverage_rate"] is None
+
+
+def test_group_by_region(cast, world):
+    result = stats(cast.staff, PINGYANG, group_by="region")
+    rows = {r["region"]: r for r in result["rows"] if r["region"]}
+    assert rows[KUNYANG]["disbursed_amount"] == Decimal("380")
+    assert rows[AOJIANG]["disbursed_amount"] == Decimal("130")  # B 60 + 70
+    assert rows[AOJIANG]["renewal_balance"] == Decimal("65")
+    assert rows[AOJIANG]["renewal_increase_ytd"] == Decimal("65")
+    assert rows[AOJIANG]["renewal_yoy_growth"] is None
+    assert rows[AOJIANG]["first_loan_enterprises"] == 0
+    # every township of the county is listed, in code order, even without data
+    assert len(rows) == Region.objects.filter(parent_id=PINGYANG).count()
+
+    city = stats(cast.city_staff, WENZHOU, group_by="region")
+    by_code = {r["region"]: r for r in city["rows"]}
+    assert by_code[PINGYANG]["disbursed_amount"] == Decimal("510")
+    assert by_code[LUCHENG]["disbursed_amount"] == Decimal("500")
+
+
+def test_group_by_bank_rolls_up_to_institution(cast, world):
+    rows = {r["key"]: r for r in stats(cast.staff, PINGYANG, group_by="bank")["rows"]}
+    head = rows["PY-HEAD"]
+    assert head["label"] == "温州银行"
+    assert head["disbursed_amount"] == Decimal("380")
+    assert head["first_loan_enterprises"] == 2
+    assert head["renewal_balance"] == Decimal("90")
+    assert head["active_entities"] is None
+    other = rows["RA-BR"]
+    assert other["disbursed_amount"] == Decimal("130")
+    assert other["credit_loan_amount"] == Decimal("60")
+    assert other["renewal_balance"] == Decimal("65")
+
+
+def test_group_by_month(cast, world):
+    rows = {r["key"]: r for r in stats(cast.staff, PINGYANG, group_by="month")["rows"]}
+    assert list(rows) == ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
+    assert rows["2025-01"]["disbursed_amount"] == Decimal("70")
+    assert rows["2025-02"]["first_loan_enterprises"] == 1  # A
+    assert rows["2025-03"]["disbursed_amount"] == Decimal("60")
+    assert rows["2025-06"]["first_loan_amount"] == Decimal("30")  # D
+    # renewal balance at each month end: Jan 40+65+90, May the same, June 65+90
+    assert rows["2025-01"]["renewal_balance"] == Decimal("195")
+    assert rows["2025-06"]["renewal_balance"] == Decimal("155")
+
+
+def test_group_by_industry_and_entity_type(cast, world):
+    rows = {r["key"]: r for r in stats(cast.staff, PINGYANG, group_by="industry")["rows"]}
+    assert rows["C"]["disbursed_amount"] == Decimal("350")  # A 150 + C 200
+    assert rows["F"]["disbursed_amount"] == Decimal("130")
+    types = {r["key"]: r for r in stats(cast.staff, PINGYANG, group_by="entity_type")["rows"]}
+    assert types["individual"]["first_loan_amount"] == Decimal("30")
+    assert types["enterprise"]["first_loan_amount"] == Decimal("100")
+
+
+def test_bank_officer_sees_only_its_branch(cast, world):
+    t = stats(cast.officer, PINGYANG)["totals"]
+    assert t["disbursed_amount"] == Decimal("380")  # B's loans are at another bank
+    assert t["renewal_balance"] == Decimal("90")
