@@ -1,5 +1,7 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter()
+from .views import StatsView
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("stats/", StatsView.as_view(), name="stats"),
+]

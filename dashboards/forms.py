@@ -1,0 +1,77 @@
+"""Parameters of a dashboard or stats request: region, period, grouping — validated and scoped."""
+
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.models import Region
+
+from .services import GROUP_BY_CHOICES
+
+
+class StatsParamsForm(forms.Form):
+    region = forms.CharField(label=_("Region code"), required=False, max_length=12)
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    group_by = forms.ChoiceField(
+        label=_("Group by"),
+        required=False,
+        choices=[("", "—")] + [(g, g) for g in GROUP_BY_CHOICES],
+    )
+
+    def __init__(self, data, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+
+    def clean_region(self):
+        code = (self.cleaned_data.get("region") or "").strip()
+        if not code:
+            return default_region(self.user)
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise forms.ValidationError(_("Unknown region code: %(code)s."), params={"code": code})
+        return region
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        end = cleaned.get("end") or today
+        start = cleaned.get("start") or date(end.year, 1, 1)
+        if "start" in self.errors or "end" in self.errors:
+            return cleaned
+        if start > end:
+            raise forms.ValidationError(_("The start date must not be after the end date."))
+        if (end - start).days > 366 * 10:
+            raise forms.ValidationError(_("The period may span at most ten years."))
+        cleaned["start"], cleaned["end"] = start, end
+        cleaned["group_by"] = cleaned.get("group_by") or None
+        return cleaned
+
+
+def default_region(user):
+    """The user's own region; users without one (bank officers, admins) start at the top."""
+    if getattr(user, "region_id", None):
+        return user.region
+    return Region.objects.filter(parent__isnull=True).order_by("code").first()
+
+
+def region_in_scope(user, region):
+    """May ``user`` see figures of ``region``? (Its whole area must lie inside the user's.)"""
+    scope = user.scope
+    if not scope.allows("view"):
+        return False
+    if scope.everything or scope.region_prefix is None:
+        return True
+    return region.scope_prefix.startswith(scope.region_prefix)
