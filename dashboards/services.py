@@ -127,14 +127,30 @@ class Sources:
             .order_by()
             .values("enterprise_id", "bank_id", "as_of", "loan_balance", "first_loan_date")
         )
-        return cls(ent=ent, loans=loans, credit=credit, active=active_list_sql())
+        return cls(ent=ent, loans=loans, credit=credit, active=active_list_sql(region))
 
 
-def active_list_sql():
-    """Enterprise ids with a membership of the current "active" list, or None (no screening)."""
+def active_list_sql(region):
+    """Enterprise ids on the current "active" list, or None when no list covers ``region``.
+
+    None (the KPIs then read null, never 0) when the screening app is missing or no current
+    succeeded screening run lies over or inside the region.
+    """
     try:
-        from screening.selectors import current_memberships
+        from screening.selectors import current_memberships, current_runs
     except ImportError:
+        return None
+    prefix = region.scope_prefix
+    covering = [
+        run_region
+        for run_region in current_runs()
+        .select_related("region")
+        .values_list("region__code", "region__level")
+    ]
+    if not any(
+        code.startswith(prefix) or prefix.startswith(code[: REGION_PREFIX_LENGTH[level]])
+        for code, level in covering
+    ):
         return None
     return _sql(current_memberships("active").order_by().values("enterprise_id"))
 

@@ -85,7 +85,7 @@ def test_empty_region_and_empty_period(cast, world):
 
 
 def test_screening_kpis_are_null_without_a_list(cast, world, monkeypatch):
-    monkeypatch.setattr(services, "active_list_sql", lambda: None)
+    monkeypatch.setattr(services, "active_list_sql", lambda region: None)
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] is None
     assert t["no_loan_entities"] is None
@@ -95,7 +95,7 @@ def test_screening_kpis_are_null_without_a_list(cast, world, monkeypatch):
 def test_active_no_loan_and_coverage(cast, world, monkeypatch):
     e = world.ents
     active = [e[k] for k in "ABCDGHIJK"]
-    monkeypatch.setattr(services, "active_list_sql", lambda: active_list_of(active))
+    monkeypatch.setattr(services, "active_list_sql", lambda region: active_list_of(active))
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] == 9
     # never had a loan: H, I (G and J have credit balances, K a 2024 loan)
@@ -112,7 +112,9 @@ def test_active_no_loan_and_coverage(cast, world, monkeypatch):
 
 def test_coverage_null_when_no_small_entities(cast, world, monkeypatch):
     e = world.ents
-    monkeypatch.setattr(services, "active_list_sql", lambda: active_list_of([e["C"], e["I"]]))
+    monkeypatch.setattr(
+        services, "active_list_sql", lambda region: active_list_of([e["C"], e["I"]])
+    )
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] == 2
     assert t["no_loan_entities"] == 1
@@ -176,3 +178,21 @@ def test_bank_officer_sees_only_its_branch(cast, world):
     t = stats(cast.officer, PINGYANG)["totals"]
     assert t["disbursed_amount"] == Decimal("380")  # B's loans are at another bank
     assert t["renewal_balance"] == Decimal("90")
+
+
+def test_active_list_from_current_screening_run(cast, world):
+    from screening.models import ListMembership, ScreeningRun
+
+    e = world.ents
+    current = ScreeningRun.objects.create(region_id=PINGYANG, status="succeeded", is_current=True)
+    old = ScreeningRun.objects.create(region_id=PINGYANG, status="succeeded", is_current=False)
+    for key in "AHI":
+        ListMembership.objects.create(run=current, list_type="active", enterprise=e[key])
+    ListMembership.objects.create(run=current, list_type="no_loan", enterprise=e["J"])
+    ListMembership.objects.create(run=old, list_type="active", enterprise=e["B"])
+    t = stats(cast.staff, PINGYANG)["totals"]
+    assert t["active_entities"] == 3  # A, H, I: J is on another list, B on an old run
+    assert t["no_loan_entities"] == 2  # H, I
+    assert t["financing_coverage_rate"] == Decimal("0.5")  # A of A, H (I is medium)
+    # 鹿城区 has no screening run: null, never 0
+    assert stats(cast.city_staff, LUCHENG)["totals"]["active_entities"] is None
