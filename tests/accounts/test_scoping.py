@@ -120,3 +120,19 @@ def test_home_page_describes_each_roles_scope(client, cast, world):
     client.force_login(cast.township)
     body = client.get(reverse("home")).content.decode()
     assert "昆阳镇" in body
+
+
+def test_enterprise_list_queries_do_not_grow_with_rows(client, cast, django_assert_max_num_queries):
+    for _ in range(30):
+        make_enterprise(region=PINGYANG_TOWN)
+    client.force_login(cast.staff)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("enterprises:list")).status_code == 200
+
+
+def test_enterprise_api_queries_do_not_grow_with_rows(client, cast, django_assert_max_num_queries):
+    for _ in range(30):
+        make_enterprise(region=PINGYANG_TOWN)
+    client.force_login(cast.staff)
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/enterprises/").status_code == 200
