@@ -428,6 +428,22 @@ def compute_stats(user, region, start, end, group_by=None):
     }
 
 
+def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
+    """Totals once, plus the rows of each grouping in ``groups`` (for the dashboard page)."""
+    result = compute_stats(user, region, start, end)
+    src = Sources.build(user, region, end)
+    year_start, year_ago = date(end.year, 1, 1), one_year_earlier(end)
+    result["groups"] = {
+        name: (
+            _month_rows(src, start, end)
+            if name == "month"
+            else _group_rows(src, region, name, start, end, year_start, year_ago)
+        )
+        for name in groups
+    }
+    return result
+
+
 def _group_rows(src, region, group_by, start, end, year_start, year_ago):
     grouping = grouping_for(group_by, region)
     if group_by == "region" and not grouping.length:

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "dashboards"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("export/<str:table>.xlsx", views.export, name="export"),
+]

@@ -1,0 +1,160 @@
+import json
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from enterprises.choices import EntityType
+
+from .exports import workbook_bytes
+from .forms import StatsParamsForm, region_in_scope
+from .services import compute_dashboard, compute_stats
+
+# (key, column title) of the KPI columns of every dashboard table.
+COLUMNS = [
+    ("active_entities", gettext_lazy("Active entities")),
+    ("no_loan_entities", gettext_lazy("No-loan entities")),
+    ("disbursed_amount", gettext_lazy("Loans disbursed (10k yuan)")),
+    ("first_loan_enterprises", gettext_lazy("First-loan enterprises")),
+    ("first_loan_amount", gettext_lazy("First-loan amount (10k yuan)")),
+    ("credit_loan_amount", gettext_lazy("Credit loans (10k yuan)")),
+    ("renewal_balance", gettext_lazy("Renewal balance (10k yuan)")),
+    ("renewal_increase_ytd", gettext_lazy("Change since 1 January (10k yuan)")),
+    ("renewal_yoy_growth", gettext_lazy("Year-on-year growth")),
+    ("financing_coverage_rate", gettext_lazy("Financing coverage")),
+]
+KINDS = {
+    "amount": {
+        "disbursed_amount",
+        "first_loan_amount",
+        "credit_loan_amount",
+        "renewal_balance",
+        "renewal_increase_ytd",
+    },
+    "rate": {"renewal_yoy_growth", "financing_coverage_rate"},
+}
+TABLES = {
+    "region": gettext_lazy("By region"),
+    "bank": gettext_lazy("By bank"),
+    "industry": gettext_lazy("By industry section"),
+    "entity_type": gettext_lazy("By entity type"),
+    "month": gettext_lazy("By month"),
+}
+
+
+def _params(request):
+    form = StatsParamsForm(request.GET, request.user)
+    if not form.is_valid():
+        return form, None
+    region = form.cleaned_data["region"]
+    if region is None or not region_in_scope(request.user, region):
+        raise Http404
+    return form, form.cleaned_data
+
+
+def _label_rows(name, rows):
+    if name == "entity_type":
+        labels = dict(EntityType.choices)
+        for row in rows:
+            row["label"] = str(labels.get(row["key"], row["label"]))
+    return rows
+
+
+def _columns(skip=()):
+    return [
+        {"key": key, "title": title, "kind": next((k for k, v in KINDS.items() if key in v), "n")}
+        for key, title in COLUMNS
+        if key not in skip
+    ]
+
+
+def _cells(row, columns):
+    return [{"kind": c["kind"], "value": row[c["key"]]} for c in columns]
+
+
+@login_required
+def index(request):
+    if not request.user.scope.allows("view"):
+        raise Http404
+    form, params = _params(request)
+    context = {"form": form, "tables": [], "result": None}
+    if params is None:
+        return render(request, "dashboards/index.html", context, status=400)
+    region = params["region"]
+    result = compute_dashboard(request.user, region, params["start"], params["end"])
+    query = {"start": params["start"].isoformat(), "end": params["end"].isoformat()}
+    tables = []
+    for name, rows in result["groups"].items():
+        if name == "region" and not rows:
+            continue
+        rows = _label_rows(name, rows)
+        skip = ("active_entities", "no_loan_entities", "financing_coverage_rate")
+        columns = _columns(skip if name in ("bank", "month") else ())
+        table_rows = []
+        for row in rows:
+            link = None
+            if name == "region" and row.get("region"):
+                link = "?" + urlencode({**query, "region": row["region"]})
+            table_rows.append({"label": row["label"], "link": link, "cells": _cells(row, columns)})
+        tables.append({"name": name, "title": TABLES[name], "columns": columns, "rows": table_rows})
+    months = result["groups"].get("month", [])
+    chart = {
+        "months": [r["key"] for r in months],
+        "disbursed": [float(r["disbursed_amount"]) for r in months],
+        "first_loans": [r["first_loan_enterprises"] for r in months],
+        "first_loan_amount": [float(r["first_loan_amount"]) for r in months],
+        "renewal": [float(r["renewal_balance"]) for r in months],
+        "labels": {
+            "disbursed": _("Loans disbursed (10k yuan)"),
+            "first_loans": _("First-loan enterprises"),
+            "renewal": _("Renewal balance (10k yuan)"),
+        },
+    }
+    ancestors = [a for a in region.ancestors() if region_in_scope(request.user, a)]
+    context.update(
+        {
+            "result": result,
+            "region": region,
+            "ancestors": ancestors,
+            "query": query,
+            "totals": result["totals"],
+            "tables": tables,
+            "chart": chart,
+            "can_export": request.user.scope.allows("export"),
+        }
+    )
+    return render(request, "dashboards/index.html", context)
+
+
+@login_required
+def export(request, table):
+    if table not in TABLES or not request.user.scope.allows("export"):
+        raise Http404
+    form, params = _params(request)
+    if params is None:
+        return HttpResponse(json.dumps(form.errors), status=400, content_type="application/json")
+    region = params["region"]
+    result = compute_stats(request.user, region, params["start"], params["end"], table)
+    rows = _label_rows(table, result["rows"])
+    skip = ("active_entities", "no_loan_entities", "financing_coverage_rate")
+    columns = _columns(skip if table in ("bank", "month") else ())
+    header = [_("Group")] + [str(c["title"]) for c in columns]
+    body = []
+    for row in rows:
+        values = []
+        for c in columns:
+            value = row[c["key"]]
+            values.append(float(value) if isinstance(value, Decimal) else value)
+        body.append([row["label"], *values])
+    title = f"{region.name} {TABLES[table]}"
+    data = workbook_bytes(title, header, body)
+    name = f"stats-{region.code}-{table}-{params['start']:%Y%m%d}-{params['end']:%Y%m%d}.xlsx"
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
