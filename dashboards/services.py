@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from banks.models import Bank
@@ -86,9 +87,22 @@ def _sql(queryset):
     return f"({sql})", list(params)
 
 
+ENT_COLUMNS = {
+    "e_region": "region_id",
+    "e_type": "entity_type",
+    "e_size": "size",
+    "e_industry": "industry_code",
+}
+
+
 @dataclass
 class Sources:
-    """SQL sub-selects of the rows the user may see, limited to the requested region."""
+    """SQL sub-selects of the rows the user may see, limited to the requested region.
+
+    Loans and snapshots carry their enterprise's columns (``e_region``, ``e_type``, ``e_size``,
+    ``e_industry``) through the same join the scoping rule uses, so no query joins the whole
+    enterprise table again.
+    """
 
     ent: tuple
     loans: tuple
@@ -102,11 +116,12 @@ class Sources:
             Enterprise.objects.restrict(user)
             .filter(region__code__startswith=prefix)
             .order_by()
-            .values("id", "region_id", "entity_type", "size", "industry_code")
+            .values("id", **{alias: F(column) for alias, column in ENT_COLUMNS.items()})
         )
+        through = {alias: F(f"enterprise__{column}") for alias, column in ENT_COLUMNS.items()}
         loans = _sql(
             Loan.objects.restrict(user)
-            .filter(disbursed_on__lte=end)
+            .filter(enterprise__region__code__startswith=prefix, disbursed_on__lte=end)
             .order_by()
             .values(
                 "id",
@@ -118,14 +133,17 @@ class Sources:
                 "balance",
                 "guarantee",
                 "is_renewal",
+                **through,
             )
         )
         # Knowledge as of ``end``: a snapshot dated after it is ignored everywhere.
         credit = _sql(
             CreditSnapshot.objects.restrict(user)
-            .filter(as_of__lte=end)
+            .filter(enterprise__region__code__startswith=prefix, as_of__lte=end)
             .order_by()
-            .values("enterprise_id", "bank_id", "as_of", "loan_balance", "first_loan_date")
+            .values(
+                "enterprise_id", "bank_id", "as_of", "loan_balance", "first_loan_date", **through
+            )
         )
         return cls(ent=ent, loans=loans, credit=credit, active=active_list_sql(region))
 
@@ -141,12 +159,7 @@ def active_list_sql(region):
     except ImportError:
         return None
     prefix = region.scope_prefix
-    covering = [
-        run_region
-        for run_region in current_runs()
-        .select_related("region")
-        .values_list("region__code", "region__level")
-    ]
+    covering = current_runs().values_list("region__code", "region__level")
     if not any(
         code.startswith(prefix) or prefix.startswith(code[: REGION_PREFIX_LENGTH[level]])
         for code, level in covering
@@ -156,47 +169,42 @@ def active_list_sql(region):
 
 
 # ---------------------------------------------------------------------------------------------
-# grouping keys
-
-
-@dataclass
-class Grouping:
-    """How rows are grouped: an expression over the enterprise (``e``), the loan, or time."""
-
-    kind: str | None
-    ent_expr: str | None = None  # over alias e (enterprise columns)
-    length: int = 0
-
-    def ent_key(self):
-        return self.ent_expr or "NULL"
-
-
-def grouping_for(group_by, region):
-    if group_by is None:
-        return Grouping(None)
-    if group_by == "region":
-        child_level = _child_level(region)
-        length = REGION_PREFIX_LENGTH[child_level] if child_level else 0
-        if not length:
-            return Grouping("region", "NULL")
-        return Grouping("region", f"SUBSTRING(e.region_id FROM 1 FOR {int(length)})", length)
-    if group_by == "industry":
-        return Grouping(
-            "industry",
-            "CASE WHEN SUBSTRING(e.industry_code FROM 1 FOR 1) ~ '^[A-Za-z]$' "
-            "THEN UPPER(SUBSTRING(e.industry_code FROM 1 FOR 1)) ELSE '' END",
-        )
-    if group_by == "entity_type":
-        return Grouping("entity_type", "e.entity_type")
-    if group_by in ("bank", "month"):
-        return Grouping(group_by)
-    raise StatsError(group_by)
+# grouping keys: one query per KPI family computes the total and every grouping at once
+# (GROUP BY GROUPING SETS); keys are expressions over the row alias ``x``.
 
 
 def _child_level(region):
     order = ["province", "city", "county", "township"]
     index = order.index(region.level)
     return order[index + 1] if index + 1 < len(order) else None
+
+
+def region_key_length(region):
+    child_level = _child_level(region)
+    return REGION_PREFIX_LENGTH[child_level] if child_level else 0
+
+
+ENT_KEYS = {
+    "industry": (
+        "CASE WHEN SUBSTRING(x.e_industry FROM 1 FOR 1) ~ '^[A-Za-z]$' "
+        "THEN UPPER(SUBSTRING(x.e_industry FROM 1 FOR 1)) ELSE '' END"
+    ),
+    "entity_type": "x.e_type",
+}
+
+
+def key_expr(name, region, day_column=None, bank_column=None):
+    """SQL of grouping ``name`` over alias x (None when it does not apply to the family)."""
+    if name == "region":
+        length = region_key_length(region)
+        return f"SUBSTRING(x.e_region FROM 1 FOR {int(length)})" if length else None
+    if name in ENT_KEYS:
+        return ENT_KEYS[name]
+    if name == "bank":
+        return "r.root" if bank_column else None
+    if name == "month":
+        return f"DATE_TRUNC('month', {day_column})::date" if day_column else None
+    raise StatsError(name)
 
 
 BANK_ROOTS = f"""
@@ -208,8 +216,42 @@ BANK_ROOTS = f"""
 """
 
 
+def _grouping_sql(names, region, day_column=None, bank_column=None, always=None):
+    """(select list, GROUP BY clause, decoder) for the total plus each applicable grouping.
+
+    ``always`` (e.g. a day column) is part of every grouping set.
+    """
+    exprs = []
+    for name in names:
+        expr = key_expr(name, region, day_column, bank_column)
+        if expr is not None:
+            exprs.append((name, expr))
+    fixed = [always] if always else []
+    if not exprs:
+        group = f"GROUP BY {always}" if always else ""
+        return "0 AS gm, NULL AS k", group, lambda row: (None, None)
+    n = len(exprs)
+    select = (
+        f"GROUPING({', '.join(e for _, e in exprs)}) AS gm, "
+        f"COALESCE({', '.join(f'({e})::text' for _, e in exprs)}) AS k"
+    )
+    sets = [f"({', '.join(fixed)})"] + [f"({', '.join([*fixed, e])})" for _, e in exprs]
+    all_ones = (1 << n) - 1
+    by_mask = {all_ones: None}
+    for i, (name, _expr) in enumerate(exprs):
+        by_mask[all_ones & ~(1 << (n - 1 - i))] = name
+    return (
+        select,
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})",
+        lambda row: (
+            by_mask[row[0]],
+            row[1],
+        ),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
-# the queries
+# the queries; each returns {(grouping name or None for the total, key): values}
 
 
 def _fetch(sql, params):
@@ -218,52 +260,50 @@ def _fetch(sql, params):
         return cursor.fetchall()
 
 
-def loan_flows(src, grouping, start, end):
-    """Per key: disbursed amount and credit-loan amount in start..end."""
-    ln_sql, ln_params = src.loans
-    ent_sql, ent_params = src.ent
-    if grouping.kind == "bank":
-        key, prefix, join = "r.root", BANK_ROOTS, "LEFT JOIN bank_root r ON r.code = l.bank_id"
-    elif grouping.kind == "month":
-        key, prefix, join = "DATE_TRUNC('month', l.disbursed_on)::date", "", ""
-    else:
-        key, prefix, join = grouping.ent_key(), "", ""
-    sql = f"""{prefix}
-        SELECT {key} AS k,
-               SUM(l.amount),
-               SUM(l.amount) FILTER (WHERE l.guarantee = 'credit')
-        FROM {ln_sql} l JOIN {ent_sql} e ON e.id = l.enterprise_id {join}
-        WHERE l.disbursed_on BETWEEN %s AND %s
-        GROUP BY 1"""
-    rows = _fetch(sql, ln_params + ent_params + [start, end])
-    return {k: {"disbursed_amount": d or ZERO, "credit_loan_amount": c or ZERO} for k, d, c in rows}
+def _bank_join(names, column):
+    if "bank" in names:
+        return BANK_ROOTS, f"LEFT JOIN bank_root r ON r.code = {column}"
+    return "", ""
 
 
-def renewal_balances(src, grouping, days):
-    """{(day, key): balance} of renewals outstanding at each day (balance, else amount)."""
+def loan_flows(src, names, region, start, end):
+    """Disbursed amount and credit-loan amount in start..end."""
     ln_sql, ln_params = src.loans
-    ent_sql, ent_params = src.ent
-    if grouping.kind == "bank":
-        key, prefix, join = "r.root", BANK_ROOTS, "LEFT JOIN bank_root r ON r.code = l.bank_id"
-    elif grouping.kind == "month":
-        key, prefix, join = "NULL", "", ""
-    else:
-        key, prefix, join = grouping.ent_key(), "", ""
+    select, group, decode = _grouping_sql(
+        names, region, day_column="x.disbursed_on", bank_column="x.bank_id"
+    )
+    prefix, join = _bank_join(names, "x.bank_id")
     sql = f"""{prefix}
-        SELECT d.day, {key} AS k, SUM(COALESCE(l.balance, l.amount))
-        FROM {ln_sql} l
-        JOIN {ent_sql} e ON e.id = l.enterprise_id
-        JOIN UNNEST(%s::date[]) AS d(day)
-          ON l.disbursed_on <= d.day AND l.matures_on > d.day
+        SELECT {select}, SUM(x.amount), SUM(x.amount) FILTER (WHERE x.guarantee = 'credit')
+        FROM {ln_sql} x {join}
+        WHERE x.disbursed_on BETWEEN %s AND %s
+        {group}"""
+    return {
+        decode(row): {"disbursed_amount": row[2] or ZERO, "credit_loan_amount": row[3] or ZERO}
+        for row in _fetch(sql, [*ln_params, start, end])
+    }
+
+
+def renewal_balances(src, names, region, days):
+    """{(day, (name, key)): balance} of renewals outstanding at each day (balance, else amount)."""
+    ln_sql, ln_params = src.loans
+    select, group, decode = _grouping_sql(
+        [n for n in names if n != "month"], region, bank_column="x.bank_id", always="d.day"
+    )
+    prefix, join = _bank_join(names, "x.bank_id")
+    sql = f"""{prefix}
+        SELECT {select}, d.day, SUM(COALESCE(x.balance, x.amount))
+        FROM {ln_sql} x
+        JOIN UNNEST(%s::date[]) AS d(day) ON x.disbursed_on <= d.day AND x.matures_on > d.day
         {join}
-        WHERE l.is_renewal
-        GROUP BY 1, 2"""
-    rows = _fetch(sql, ln_params + ent_params + [sorted(set(days))])
-    return {(day, k): total or ZERO for day, k, total in rows}
+        WHERE x.is_renewal
+        {group}"""
+    rows = _fetch(sql, [*ln_params, sorted(set(days))])
+    return {(row[2], decode(row)): row[3] or ZERO for row in rows}
 
 
-def first_loans(src, grouping, start, end):
-    """Per key: enterprises whose first-ever loan date falls in start..end, and those loans' sum.
+def first_loans(src, names, region, start, end):
+    """Enterprises whose first-ever loan date falls in start..end, and those loans' sum.
 
     First-ever date = earliest of the ledger's first disbursement and the credit data's
     first-loan date; a snapshot dated before it that shows a balance above 0 proves an earlier
@@ -271,71 +311,70 @@ def first_loans(src, grouping, start, end):
     that date (none when only the credit data knows the first loan).
     """
     ln_sql, ln_params = src.loans
-    ent_sql, ent_params = src.ent
     cs_sql, cs_params = src.credit
-    if grouping.kind == "bank":
-        key, prefix, join = "r.root", BANK_ROOTS, "LEFT JOIN bank_root r ON r.code = l.bank_id"
-    elif grouping.kind == "month":
-        key, prefix, join = "DATE_TRUNC('month', e.first_day)::date", "", ""
-    else:
-        key, prefix, join = grouping.ent_key(), "", ""
+    select, group, decode = _grouping_sql(
+        names, region, day_column="x.first_day", bank_column="l.bank_id"
+    )
+    prefix, join = _bank_join(names, "l.bank_id")
+    cols = ", ".join(ENT_COLUMNS)
     sql = f"""{prefix}{"," if prefix else "WITH"} firsts AS (
-            SELECT e.*, LEAST(fl.day, fc.day) AS first_day
-            FROM {ent_sql} e
-            LEFT JOIN (SELECT enterprise_id, MIN(disbursed_on) AS day FROM {ln_sql} l0
-                       GROUP BY 1) fl ON fl.enterprise_id = e.id
-            LEFT JOIN (SELECT enterprise_id, MIN(first_loan_date) AS day FROM {cs_sql} c0
-                       GROUP BY 1) fc ON fc.enterprise_id = e.id
-            WHERE fl.day IS NOT NULL OR fc.day IS NOT NULL
+            SELECT enterprise_id, {", ".join(f"MIN({c}) AS {c}" for c in ENT_COLUMNS)},
+                   MIN(day) AS first_day
+            FROM (SELECT enterprise_id, {cols}, disbursed_on AS day FROM {ln_sql} l0
+                  UNION ALL
+                  SELECT enterprise_id, {cols}, first_loan_date FROM {cs_sql} c0
+                  WHERE first_loan_date IS NOT NULL) ev
+            GROUP BY enterprise_id
+            HAVING MIN(day) BETWEEN %s AND %s
         )
-        SELECT {key} AS k, COUNT(DISTINCT e.id), SUM(l.amount)
-        FROM firsts e
-        LEFT JOIN {ln_sql} l ON l.enterprise_id = e.id AND l.disbursed_on = e.first_day
+        SELECT {select}, COUNT(DISTINCT x.enterprise_id), SUM(l.amount)
+        FROM firsts x
+        LEFT JOIN {ln_sql} l ON l.enterprise_id = x.enterprise_id AND l.disbursed_on = x.first_day
         {join}
-        WHERE e.first_day BETWEEN %s AND %s
-          AND NOT EXISTS (SELECT 1 FROM {cs_sql} c1 WHERE c1.enterprise_id = e.id
-                          AND c1.loan_balance > 0 AND c1.as_of < e.first_day)
-        GROUP BY 1"""
-    params = ent_params + ln_params + cs_params + ln_params + [start, end] + cs_params
-    rows = _fetch(sql, params)
-    return {k: {"first_loan_enterprises": n, "first_loan_amount": a or ZERO} for k, n, a in rows}
+        WHERE NOT EXISTS (SELECT 1 FROM {cs_sql} c1 WHERE c1.enterprise_id = x.enterprise_id
+                          AND c1.loan_balance > 0 AND c1.as_of < x.first_day)
+        {group}"""
+    params = ln_params + cs_params + [start, end] + ln_params + cs_params
+    return {
+        decode(row): {"first_loan_enterprises": row[2], "first_loan_amount": row[3] or ZERO}
+        for row in _fetch(sql, params)
+    }
 
 
-def entity_figures(src, grouping, end):
-    """Per key: active entities, never-had-a-loan ones, small/micro ones and those financed."""
+def entity_figures(src, names, region, end):
+    """Active entities, never-had-a-loan ones, small/micro ones and those financed at end."""
     if src.active is None:
         return None
     ln_sql, ln_params = src.loans
     ent_sql, ent_params = src.ent
     cs_sql, cs_params = src.credit
     act_sql, act_params = src.active
-    key = grouping.ent_key()
+    select, group, decode = _grouping_sql([n for n in names if n not in ("bank", "month")], region)
     sql = f"""
-        SELECT {key} AS k,
+        SELECT {select},
                COUNT(*),
                COUNT(*) FILTER (WHERE la.enterprise_id IS NULL AND NOT COALESCE(ca.had, FALSE)),
-               COUNT(*) FILTER (WHERE e.small_micro),
-               COUNT(*) FILTER (WHERE e.small_micro
+               COUNT(*) FILTER (WHERE x.small_micro),
+               COUNT(*) FILTER (WHERE x.small_micro
                                 AND (COALESCE(la.outstanding, FALSE) OR COALESCE(ca.cur, FALSE)))
-        FROM (SELECT e0.*, (e0.size IN ('small', 'micro') OR e0.entity_type = 'individual')
+        FROM (SELECT e0.*, (e0.e_size IN ('small', 'micro') OR e0.e_type = 'individual')
                            AS small_micro
               FROM {ent_sql} e0
-              WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) e
+              WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) x
         LEFT JOIN (SELECT enterprise_id, BOOL_OR(matures_on > %s) AS outstanding
-                   FROM {ln_sql} l GROUP BY 1) la ON la.enterprise_id = e.id
+                   FROM {ln_sql} l GROUP BY 1) la ON la.enterprise_id = x.id
         LEFT JOIN (SELECT enterprise_id,
                           BOOL_OR(loan_balance > 0 OR first_loan_date IS NOT NULL) AS had,
                           BOOL_OR(is_latest AND loan_balance > 0) AS cur
                    FROM (SELECT c.*, as_of = MAX(as_of) OVER (PARTITION BY enterprise_id, bank_id)
                                 AS is_latest
                          FROM {cs_sql} c) c2
-                   GROUP BY 1) ca ON ca.enterprise_id = e.id
-        GROUP BY 1"""
+                   GROUP BY 1) ca ON ca.enterprise_id = x.id
+        {group}"""
     params = ent_params + act_params + [end] + ln_params + cs_params
-    rows = _fetch(sql, params)
     return {
-        k: {"active": a, "no_loan": n, "small_micro": sm, "covered": cov}
-        for k, a, n, sm, cov in rows
+        decode(row): {"active": row[2], "no_loan": row[3], "small_micro": row[4], "covered": row[5]}
+        for row in _fetch(sql, params)
     }
 
 
@@ -386,92 +425,101 @@ def data_as_of():
 
 
 def compute_stats(user, region, start, end, group_by=None):
-    """The KPIs of ``region`` over start..end, as one dict, or one row per group.
+    """The KPIs of ``region`` over start..end, plus one row per group when ``group_by``.
 
     Returns {"region", "start", "end", "as_of", "data_as_of", "group_by", "totals", "rows"};
-    ``rows`` is empty without ``group_by``. Each row has "key", "label" and the KPI keys.
+    each row has "key", "label" (and "region" for region rows) and the KPI keys.
     """
-    if start > end:
-        raise StatsError("start after end")
-    src = Sources.build(user, region, end)
-    year_start = date(end.year, 1, 1)
-    year_ago = one_year_earlier(end)
-
-    total = Grouping(None)
-    flows = loan_flows(src, total, start, end)
-    firsts = first_loans(src, total, start, end)
-    balances = renewal_balances(src, total, [end, year_start, year_ago])
-    entities = entity_figures(src, total, end)
-    totals = _row(
-        flows.get(None),
-        firsts.get(None),
-        balances.get((end, None)),
-        balances.get((year_start, None)),
-        balances.get((year_ago, None)),
-        None if entities is None else entities.get(None, {}),
-    )
-    rows = []
-    if group_by == "month":
-        rows = _month_rows(src, start, end)
-    elif group_by:
-        rows = _group_rows(src, region, group_by, start, end, year_start, year_ago)
-    return {
-        "region": region,
-        "start": start,
-        "end": end,
-        "group_by": group_by,
-        "as_of": timezone.now(),
-        "data_as_of": data_as_of(),
-        "screening_available": src.active is not None,
-        "totals": totals,
-        "rows": rows,
-    }
-
-
-def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
-    """Totals once, plus the rows of each grouping in ``groups`` (for the dashboard page)."""
-    result = compute_stats(user, region, start, end)
-    src = Sources.build(user, region, end)
-    year_start, year_ago = date(end.year, 1, 1), one_year_earlier(end)
-    result["groups"] = {
-        name: (
-            _month_rows(src, start, end)
-            if name == "month"
-            else _group_rows(src, region, name, start, end, year_start, year_ago)
-        )
-        for name in groups
-    }
+    result = compute_dashboard(user, region, start, end, (group_by,) if group_by else ())
+    result["group_by"] = group_by
+    result["rows"] = result["groups"].get(group_by, []) if group_by else []
     return result
 
 
-def _group_rows(src, region, group_by, start, end, year_start, year_ago):
-    grouping = grouping_for(group_by, region)
-    if group_by == "region" and not grouping.length:
+def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
+    """Totals and the rows of each grouping in ``groups``, with a handful of queries."""
+    if start > end:
+        raise StatsError("start after end")
+    for name in groups:
+        if name not in GROUP_BY_CHOICES:
+            raise StatsError(name)
+    src = Sources.build(user, region, end)
+    year_start, year_ago = date(end.year, 1, 1), one_year_earlier(end)
+    names = [n for n in groups if n != "month"]
+    month_names = ["month"] if "month" in groups else []
+    spans = month_spans(start, end) if month_names else []
+    days = [end, year_start, year_ago]
+    for _first, last in spans:
+        days += [last, date(last.year, 1, 1), one_year_earlier(last)]
+
+    flows = loan_flows(src, names + month_names, region, start, end)
+    firsts = first_loans(src, names + month_names, region, start, end)
+    balances = renewal_balances(src, names, region, days)
+    entities = entity_figures(src, names, region, end)
+
+    def row_for(group, key, day=end, entity_kpis=True):
+        return _row(
+            flows.get((group, key)),
+            firsts.get((group, key)),
+            balances.get((day, (group, key))),
+            balances.get((date(day.year, 1, 1), (group, key))),
+            balances.get((one_year_earlier(day), (group, key))),
+            None if entities is None or not entity_kpis else entities.get((group, key), {}),
+        )
+
+    result = {
+        "region": region,
+        "start": start,
+        "end": end,
+        "group_by": None,
+        "as_of": timezone.now(),
+        "data_as_of": data_as_of(),
+        "screening_available": src.active is not None,
+        "totals": row_for(None, None),
+        "rows": [],
+        "groups": {},
+    }
+    for name in groups:
+        if name == "month":
+            rows = []
+            for first, last in spans:
+                month = date(first.year, first.month, 1)
+                key = month.isoformat()
+                row = _row(
+                    flows.get(("month", key)),
+                    firsts.get(("month", key)),
+                    balances.get((last, (None, None))),
+                    balances.get((date(last.year, 1, 1), (None, None))),
+                    balances.get((one_year_earlier(last), (None, None))),
+                    None,
+                )
+                label = month.strftime("%Y-%m")
+                rows.append({"key": label, "label": label, **row})
+            result["groups"][name] = rows
+            continue
+        result["groups"][name] = _group_rows(
+            name, region, row_for, flows, firsts, balances, entities
+        )
+    return result
+
+
+def _group_rows(name, region, row_for, flows, firsts, balances, entities):
+    if name == "region" and not region_key_length(region):
         return []  # a township has no lower level
-    flows = loan_flows(src, grouping, start, end)
-    firsts = first_loans(src, grouping, start, end)
-    balances = renewal_balances(src, grouping, [end, year_start, year_ago])
-    entities = None if group_by == "bank" else entity_figures(src, grouping, end)
-    labels = _labels(group_by, region, grouping)
-    keys = set(flows) | set(firsts) | {k for _, k in balances}
+    labels = _labels(name, region)
+    keys = {k for (g, k) in flows if g == name} | {k for (g, k) in firsts if g == name}
+    keys |= {k for (_day, (g, k)) in balances if g == name}
     if entities:
-        keys |= set(entities)
+        keys |= {k for (g, k) in entities if g == name}
     ordered = list(labels) + sorted((k for k in keys if k not in labels), key=lambda k: k or "")
     rows = []
     for key in ordered:
-        row = _row(
-            flows.get(key),
-            firsts.get(key),
-            balances.get((end, key)),
-            balances.get((year_start, key)),
-            balances.get((year_ago, key)),
-            None if entities is None else entities.get(key, {}),
-        )
+        row = row_for(name, key, entity_kpis=name != "bank")
         label, code = labels.get(key, (None, None))
-        rows.append({"key": key or "", "label": label or _other_label(group_by, key), **row})
-        if group_by == "region":
+        rows.append({"key": key or "", "label": label or _other_label(name, key), **row})
+        if name == "region":
             rows[-1]["region"] = code
-    if group_by == "bank":
+    if name == "bank":
         label_banks(rows)
     return rows
 
@@ -486,17 +534,16 @@ def _other_label(group_by, key):
     return _("Unknown")
 
 
-def _labels(group_by, region, grouping):
+def _labels(group_by, region):
     """Known keys in display order → (label, region code)."""
     from enterprises.choices import EntityType
 
     if group_by == "region":
+        length = region_key_length(region)
         children = Region.objects.filter(parent=region).order_by("code")
-        return {c.code[: grouping.length]: (c.name, c.code) for c in children}
+        return {c.code[:length]: (c.name, c.code) for c in children}
     if group_by == "entity_type":
         return {value: (str(label), None) for value, label in EntityType.choices}
-    if group_by == "bank":
-        return {}
     return {}
 
 
@@ -505,28 +552,4 @@ def label_banks(rows):
     for row in rows:
         if row["key"] in names:
             row["label"] = names[row["key"]]
-    return rows
-
-
-def _month_rows(src, start, end):
-    grouping = Grouping("month")
-    flows = loan_flows(src, grouping, start, end)
-    firsts = first_loans(src, grouping, start, end)
-    spans = month_spans(start, end)
-    days = []
-    for _first, last in spans:
-        days += [last, date(last.year, 1, 1), one_year_earlier(last)]
-    balances = renewal_balances(src, grouping, days)
-    rows = []
-    for first, last in spans:
-        month = date(first.year, first.month, 1)
-        row = _row(
-            flows.get(month),
-            firsts.get(month),
-            balances.get((last, None)),
-            balances.get((date(last.year, 1, 1), None)),
-            balances.get((one_year_earlier(last), None)),
-            None,
-        )
-        rows.append({"key": month.strftime("%Y-%m"), "label": month.strftime("%Y-%m"), **row})
     return rows
