@@ -331,3 +331,26 @@ class NegativeListEntry(EnterpriseRecord):
 
     def in_force_on(self, day):
         return self.listed_on <= day and (self.removed_on is None or self.removed_on > day)
+
+
+class ImportRowError(models.Model):
+    """One problem with one row of an import batch (Excel row number, column, value, reason)."""
+
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("import batch"), on_delete=models.CASCADE, related_name="errors"
+    )
+    row_number = models.PositiveIntegerField(_("row"), help_text=_("As in Excel: header = 1."))
+    column = models.CharField(_("column"), max_length=100, blank=True)
+    value = models.CharField(_("value"), max_length=500, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    is_warning = models.BooleanField(_("warning only"), default=False)
+
+    class Meta:
+        verbose_name = _("import row error")
+        verbose_name_plural = _("import row errors")
+        # The error report lists a batch's errors by row: WHERE batch_id = x ORDER BY row_number.
+        ordering = ["batch", "row_number", "id"]
+        indexes = [models.Index(fields=["batch", "row_number"], name="import_error_batch_row_idx")]
+
+    def __str__(self):
+        return f"{self.batch_id}:{self.row_number} {self.column} {self.reason}"

@@ -1,0 +1,772 @@
+"""The import pipeline: read → normalise and check each row → stage → set-based checks → upsert.
+
+Rows stream from the reader through the per-column converters into a temporary staging
+table (COPY on PostgreSQL, executemany on SQLite). Checks that need the database (unknown
+USCC, enterprise outside the uploader's region, renewals) and the upsert itself are SQL over
+the staging table. Everything happens in one transaction; a dry run or a rejected batch
+rolls it back, so the database is unchanged.
+"""
+
+import hashlib
+import io
+import logging
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from ..choices import ImportKind, ImportStatus
+from ..models import ImportBatch, ImportRowError, Region
+from ..signals import batch_applied
+from . import normalise as n
+from .readers import FileRejected, open_rows
+from .specs import SPECS
+
+logger = logging.getLogger(__name__)
+
+STAGE = "rongxie_import_stage"
+MAX_STORED_ERRORS = 100_000
+_SQL_TYPES = {
+    "text": "text",
+    "date": "date",
+    "numeric": "numeric",
+    "integer": "integer",
+    "boolean": "boolean",
+}
+
+
+class _Rollback(Exception):
+    """Leave the transaction without applying (dry run or rejected batch)."""
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_file(
+    kind, path, *, user=None, file_name=None, dry_run=False, force=False, job=None, batch=None
+):
+    """Import ``path`` as ``kind``; return the ImportBatch (status applied, dry_run or rejected).
+
+    ``user`` None is a system import with no region limit. ``batch`` lets a caller (the upload
+    view) pass a batch it created already; otherwise one is created.
+    """
+    # Row-error reasons and messages are stored in the site language (Chinese by default).
+    with translation.override(settings.LANGUAGE_CODE):
+        return _import_file(kind, path, user, file_name, dry_run, force, job, batch)
+
+
+def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
+    path = Path(path)
+    spec = SPECS[ImportKind(kind)]
+    size = path.stat().st_size
+    if batch is None:
+        batch = ImportBatch(
+            kind=kind,
+            file_name=(file_name or path.name)[:255],
+            stored_file=str(path),
+            created_by=user if user is not None and user.is_authenticated else None,
+            region_id=getattr(user, "region_id", None),
+            job=job,
+        )
+    batch.file_size = size
+    batch.forced = force
+    batch.status = ImportStatus.RUNNING
+    batch.rows_read = batch.rows_created = batch.rows_updated = 0
+    batch.rows_unchanged = batch.rows_failed = 0
+    batch.message = ""
+    batch.file_sha256 = file_sha256(path)
+    batch.save()
+    batch.errors.all().delete()
+
+    run = _Run(spec, batch, user, job)
+    try:
+        run.check_file(size, force)
+        with transaction.atomic():
+            run.execute()
+            rate = run.failed_rows / batch.rows_read
+            if rate > settings.IMPORT_MAX_ERROR_RATE:
+                raise FileRejected(
+                    _(
+                        "{failed} of {total} rows have errors ({rate:.1%}, more than the "
+                        "{limit:.0%} allowed): nothing was imported."
+                    ).format(
+                        failed=run.failed_rows,
+                        total=batch.rows_read,
+                        rate=rate,
+                        limit=settings.IMPORT_MAX_ERROR_RATE,
+                    )
+                )
+            if dry_run:
+                raise _Rollback
+    except FileRejected as exc:
+        batch.status = ImportStatus.REJECTED
+        batch.message = str(exc.message)
+        batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
+    except _Rollback:
+        batch.status = ImportStatus.DRY_RUN
+    else:
+        batch.status = ImportStatus.APPLIED
+        batch.applied_at = timezone.now()
+    finally:
+        run.drop_stage()
+    batch.rows_failed = run.failed_rows
+    batch.unknown_columns = run.unknown_columns
+    batch.save()
+    run.store_errors()
+    if batch.status == ImportStatus.APPLIED:
+        transaction.on_commit(lambda: batch_applied.send(sender=ImportBatch, batch=batch))
+    return batch
+
+
+class _Run:
+    def __init__(self, spec, batch, user, job):
+        self.spec = spec
+        self.batch = batch
+        self.job = job
+        scope = getattr(user, "scope", None) if user is not None else None
+        self.region_prefix = None if scope is None or scope.everything else scope.region_prefix
+        self.errors = []  # (row, column, value, reason, is_warning)
+        self.failed = set()
+        self.unknown_columns = []
+        self.staged = 0
+        self.postgres = connection.vendor == "postgresql"
+
+    # --- File-level checks ----------------------------------------------------------------
+
+    def check_file(self, size, force):
+        if size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise FileRejected(
+                _("The file is larger than the limit of {mb} MB.").format(
+                    mb=settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)
+                )
+            )
+        if not force:
+            earlier = (
+                ImportBatch.objects.filter(
+                    kind=self.batch.kind,
+                    file_sha256=self.batch.file_sha256,
+                    status=ImportStatus.APPLIED,
+                )
+                .exclude(pk=self.batch.pk)
+                .first()
+            )
+            if earlier is not None:
+                raise FileRejected(
+                    _(
+                        "This file was already imported as batch #{id} on {when}; "
+                        "force the import to load it again."
+                    ).format(
+                        id=earlier.pk,
+                        when=timezone.localtime(earlier.applied_at or earlier.created_at).strftime(
+                            "%Y-%m-%d %H:%M"
+                        ),
+                    )
+                )
+
+    @property
+    def failed_rows(self):
+        return len(self.failed)
+
+    def error(self, row, column, value, reason, warning=False):
+        if not warning:
+            self.failed.add(row)
+        if len(self.errors) < MAX_STORED_ERRORS:
+            text = "" if value is None else str(value)
+            self.errors.append((row, column, text[:500], reason, warning))
+
+    def store_errors(self):
+        ImportRowError.objects.bulk_create(
+            (
+                ImportRowError(
+                    batch=self.batch,
+                    row_number=row,
+                    column=str(column)[:100],
+                    value=value,
+                    reason=str(reason)[:500],
+                    is_warning=warning,
+                )
+                for row, column, value, reason, warning in self.errors
+            ),
+            batch_size=5000,
+        )
+
+    def progress(self, done, total, step, force=False):
+        if self.job is not None:
+            self.job.report(done=done, total=total, step=step, force=force)
+
+    # --- Reading and staging ---------------------------------------------------------------
+
+    def execute(self):
+        rows = open_rows(self.batch.stored_file, self.batch.file_name)
+        try:
+            header = next(rows)
+        except StopIteration:
+            raise FileRejected(_("The file is empty.")) from None
+        mapping = self.map_header(header)
+        self.create_stage()
+        estimate = self.estimate_rows()
+        # Reference sets are loaded now: no other query may run while COPY streams.
+        self._regions()
+        self._banks()
+        writer = self.stage_writer()
+        row_check = getattr(self, f"check_{self.spec.kind}")
+        keys = {}
+        key_fields = self.spec.key
+        read = 0
+        header_of = {c.field: h for h, c, _conv, _i in mapping}
+        fields = [c.field for c in self.spec.columns]
+        with writer:
+            for row_no, raw in enumerate(rows, start=2):
+                if not any(v is not None and v != "" for v in raw):
+                    continue
+                read += 1
+                values = dict.fromkeys(fields)
+                ok = True
+                width = len(raw)
+                for header_text, column, convert, index in mapping:
+                    cell = raw[index] if index < width else None
+                    if cell == "":
+                        cell = None
+                    try:
+                        value = convert(cell)
+                    except n.RowError as exc:
+                        self.error(row_no, header_text, cell, exc.reason)
+                        ok = False
+                        continue
+                    if value is None and column.required:
+                        self.error(row_no, header_text, cell, _("A value is required."))
+                        ok = False
+                    values[column.field] = value
+                if ok:
+                    key = tuple(values[f] for f in key_fields)
+                    first = keys.setdefault(key, row_no)
+                    if first != row_no:
+                        self.error(
+                            row_no,
+                            header_of.get(key_fields[0], key_fields[0]),
+                            " / ".join(str(k) for k in key),
+                            _("Duplicate key: same as row {row}.").format(row=first),
+                        )
+                        ok = False
+                if ok:
+                    for column_name, reason, value in row_check(values):
+                        self.error(row_no, header_of.get(column_name, column_name), value, reason)
+                        ok = False
+                if ok:
+                    writer.write(row_no, values)
+                    self.staged += 1
+                if read % 20000 == 0:
+                    self.progress(read, max(estimate, read + 1), _("Reading rows"))
+        self.batch.rows_read = read
+        if not read:
+            raise FileRejected(_("The file has no data rows."))
+        self.progress(read, read, _("Checking against the database"), force=True)
+        getattr(self, f"resolve_{self.spec.kind}")()
+        self.progress(read, read, _("Writing"), force=True)
+        created, updated = getattr(self, f"apply_{self.spec.kind}")()
+        self.batch.rows_created = created
+        self.batch.rows_updated = updated
+        self.batch.rows_unchanged = self.staged - created - updated
+
+    def map_header(self, header):
+        mapping, seen = [], set()
+        for index, cell in enumerate(header):
+            text = n.clean_text(cell)
+            if text is None:
+                continue
+            found = self.spec.headers.get(n.normalise_header(text))
+            if found is None or found[0].field in seen:
+                self.unknown_columns.append(text)
+                continue
+            column, convert = found
+            seen.add(column.field)
+            mapping.append((text, column, convert, index))
+        self.present_fields = seen
+        missing = [c.cn for c in self.spec.required if c.field not in seen]
+        if missing:
+            raise FileRejected(
+                _("Required column missing: {columns}.").format(columns="、".join(missing))
+            )
+        return mapping
+
+    def estimate_rows(self):
+        path = self.batch.stored_file
+        if str(path).lower().endswith(".csv"):
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 20)
+            lines = max(head.count(b"\n"), 1)
+            return int(self.batch.file_size * lines / max(len(head), 1))
+        return 0
+
+    def stage_columns(self):
+        extra = {
+            ImportKind.BANKS: [],
+        }.get(self.spec.kind, [("enterprise_id", "bigint")])
+        return [(c.field, _SQL_TYPES[c.sql_type]) for c in self.spec.columns] + extra
+
+    def create_stage(self):
+        columns = ", ".join(f"{name} {sql}" for name, sql in self.stage_columns())
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} (row_no integer, {columns})")
+
+    def drop_stage(self):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        except Exception:  # the transaction may be broken; the table is temporary anyway
+            logger.debug("could not drop the staging table", exc_info=True)
+
+    def stage_writer(self):
+        fields = [c.field for c in self.spec.columns]
+        if self.postgres:
+            return _CopyWriter(fields)
+        return _InsertWriter(fields)
+
+    def sql(self, query, params=()):
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
+
+    def reject_rows(self, where, column, value_expr, reason, params=()):
+        """Record a row error for each staged row matching ``where`` and unstage those rows."""
+        rows = self.sql(f"SELECT row_no, {value_expr} FROM {STAGE} s WHERE {where}", params)
+        for row_no, value in rows:
+            self.error(row_no, column, value, reason)
+        if rows:
+            self.sql(
+                f"DELETE FROM {STAGE} WHERE row_no IN (SELECT row_no FROM {STAGE} s WHERE {where})",
+                params,
+            )
+            self.staged -= len(rows)
+
+    def column_header(self, field):
+        for column in self.spec.columns:
+            if column.field == field:
+                return column.cn
+        return field
+
+    # --- Row checks (Python, per row) -------------------------------------------------------
+
+    def _regions(self):
+        if not hasattr(self, "_region_codes"):
+            self._region_codes = set(Region.objects.values_list("code", flat=True))
+        return self._region_codes
+
+    def _banks(self):
+        if not hasattr(self, "_bank_codes"):
+            from banks.models import Bank
+
+            self._bank_codes = set(Bank.objects.values_list("code", flat=True))
+        return self._bank_codes
+
+    def check_registry(self, values):
+        code = values["region_code"]
+        if code not in self._regions():
+            yield "region_code", _("Unknown region code."), code
+        elif self.region_prefix is not None and not code.startswith(self.region_prefix):
+            yield "region_code", _("Outside your region."), code
+        if values["entity_type"] is None:
+            values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
+
+    def check_census(self, values):
+        return ()
+
+    def check_tax(self, values):
+        return ()
+
+    def check_negative(self, values):
+        if values["removed_on"] is not None and values["removed_on"] < values["listed_on"]:
+            yield "removed_on", _("Removed before it was listed."), values["removed_on"]
+
+    def check_credit(self, values):
+        if values["bank_code"] not in self._banks():
+            yield "bank_code", _("Unknown bank code."), values["bank_code"]
+
+    def check_loans(self, values):
+        if values["bank_code"] not in self._banks():
+            yield "bank_code", _("Unknown bank code."), values["bank_code"]
+        if values["matures_on"] <= values["disbursed_on"]:
+            yield (
+                "matures_on",
+                _("Matures on or before its disbursement date."),
+                values["matures_on"],
+            )
+        if values["amount"] <= 0:
+            yield "amount", _("The amount must be greater than 0."), values["amount"]
+        if values["is_renewal"] is None:
+            values["is_renewal"] = False
+
+    def check_banks(self, values):
+        raw = values["service_regions"]
+        if raw:
+            codes = [
+                c.strip()
+                for c in raw.replace("；", ";").replace("，", ",").replace(",", ";").split(";")
+            ]
+            codes = [c for c in codes if c]
+            unknown = [c for c in codes if c not in self._regions()]
+            if unknown:
+                yield "service_regions", _("Unknown region code."), ";".join(unknown)
+            values["service_regions"] = ";".join(codes)
+        if values["parent_code"] == values["bank_code"]:
+            yield "parent_code", _("A bank cannot be its own parent."), values["parent_code"]
+
+    # --- Database checks (SQL over the staging table) ---------------------------------------
+
+    def resolve_enterprise(self):
+        self.sql(
+            f"UPDATE {STAGE} SET enterprise_id = e.id FROM enterprises_enterprise e "
+            f"WHERE e.uscc = {STAGE}.uscc"
+        )
+        self.reject_rows(
+            "s.enterprise_id IS NULL",
+            self.column_header("uscc"),
+            "s.uscc",
+            _("Unknown USCC: the enterprise is not in the register."),
+        )
+        if self.region_prefix is not None:
+            self.reject_rows(
+                "NOT EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.id = s.enterprise_id "
+                "AND e.region_id LIKE %s)",
+                self.column_header("uscc"),
+                "s.uscc",
+                _("The enterprise is outside your region."),
+                (self.region_prefix + "%",),
+            )
+
+    def resolve_registry(self):
+        if self.region_prefix is not None:
+            # Nobody moves an enterprise out of someone else's region by re-registering it.
+            self.reject_rows(
+                "EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = s.uscc "
+                "AND e.region_id NOT LIKE %s)",
+                self.column_header("uscc"),
+                "s.uscc",
+                _("The enterprise is registered outside your region."),
+                (self.region_prefix + "%",),
+            )
+
+    def resolve_census(self):
+        self.resolve_enterprise()
+        rows = self.sql(
+            f"SELECT s.row_no, s.name FROM {STAGE} s JOIN enterprises_enterprise e "
+            "ON e.id = s.enterprise_id WHERE s.name IS NOT NULL AND s.name <> e.name "
+            "ORDER BY s.row_no"
+        )
+        for row_no, name in rows:
+            self.error(
+                row_no,
+                self.column_header("name"),
+                name,
+                _("The name differs from the register (warning only)."),
+                warning=True,
+            )
+
+    resolve_tax = resolve_credit = resolve_negative = resolve_enterprise
+
+    def resolve_loans(self):
+        self.resolve_enterprise()
+        self.reject_rows(
+            "s.is_renewal AND s.renews_loan_no IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM loans_loan l WHERE l.bank_id = s.bank_code "
+            "AND l.loan_no = s.renews_loan_no) "
+            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} o WHERE o.bank_code = s.bank_code "
+            "AND o.loan_no = s.renews_loan_no)",
+            self.column_header("renews_loan_no"),
+            "s.renews_loan_no",
+            _("The original loan is neither in the system nor in this file."),
+        )
+
+    def resolve_banks(self):
+        self.reject_rows(
+            "s.parent_code IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM banks_bank b WHERE b.code = s.parent_code) "
+            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} o WHERE o.bank_code = s.parent_code)",
+            self.column_header("parent_code"),
+            "s.parent_code",
+            _("The parent institution is neither in the system nor in this file."),
+        )
+
+    # --- Upserts ----------------------------------------------------------------------------
+
+    def upsert(self, table, conflict, columns, compare):
+        """INSERT … SELECT … ON CONFLICT DO UPDATE only where something changed.
+
+        ``columns``: (target column, select expression) pairs; ``compare``: the target
+        columns that are updated and compared (batch_id and updated_at follow them).
+        Returns (created, updated).
+        """
+        names = ", ".join(c for c, _e in columns)
+        exprs = ", ".join(e for _c, e in columns)
+        sets = [f"{c} = excluded.{c}" for c in compare]
+        for extra in ("batch_id", "updated_at"):
+            if any(c == extra for c, _e in columns):
+                sets.append(f"{extra} = excluded.{extra}")
+        changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in compare)
+        insert = (
+            f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {STAGE} s WHERE true "
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {', '.join(sets)} "
+            f"WHERE {changed or 'false'}"
+        )
+        params = {"batch": self.batch.pk, "now": timezone.now()}
+        if self.postgres:
+            query = (
+                f"WITH up AS ({insert} RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+                "FROM up"
+            )
+            created, updated = self.sql(query, params)[0]
+            return created, updated
+        key_match = " AND ".join(f"t.{c} = {e}" for c, e in columns if c in conflict)
+        existing = self.sql(
+            f"SELECT count(*) FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {table} t WHERE {key_match})",
+            params,
+        )[0][0]
+        written = self.sql(insert, params)
+        created = self.staged - existing
+        return created, written - created
+
+    def apply_registry(self):
+        optional = {
+            "legal_rep": "COALESCE(s.legal_rep, '')",
+            "phone": "COALESCE(s.phone, '')",
+            "registered_capital": "s.registered_capital",
+            "industry_code": "COALESCE(s.industry_code, '')",
+            "address": "COALESCE(s.address, '')",
+            "employees": "s.employees",
+            "size": "COALESCE(s.size, '')",
+        }
+        columns = [
+            ("uscc", "s.uscc"),
+            ("name", "s.name"),
+            ("entity_type", "s.entity_type"),
+            ("established_on", "s.established_on"),
+            ("status", "s.status"),
+            ("region_id", "s.region_code"),
+            *optional.items(),
+            ("batch_id", "%(batch)s"),
+            ("created_at", "%(now)s"),
+            ("updated_at", "%(now)s"),
+        ]
+        compare = ["name", "entity_type", "established_on", "status", "region_id"]
+        compare += [c for c in optional if c in self.present_fields]
+        return self.upsert("enterprises_enterprise", ["uscc"], columns, compare)
+
+    def _record_upsert(self, table, conflict, fields, defaults=None):
+        defaults = defaults or {}
+        columns = [("enterprise_id", "s.enterprise_id")]
+        for field in fields:
+            expr = f"s.{field}"
+            if field in defaults:
+                expr = f"COALESCE(s.{field}, {defaults[field]})"
+            columns.append((field, expr))
+        columns.append(("batch_id", "%(batch)s"))
+        compare = [f for f in fields if f not in conflict and (f in self.present_fields)]
+        return self.upsert(table, conflict, columns, compare)
+
+    def apply_census(self):
+        return self._record_upsert(
+            "enterprises_censusrecord",
+            ["enterprise_id", "census_year"],
+            ["census_year", "is_active", "revenue", "employees"],
+            {"is_active": "true"},
+        )
+
+    def apply_tax(self):
+        return self._record_upsert(
+            "enterprises_taxrecord",
+            ["enterprise_id", "tax_year"],
+            ["tax_year", "credit_rating", "tax_paid", "export_rebate", "taxable_sales"],
+        )
+
+    def apply_negative(self):
+        return self._record_upsert(
+            "enterprises_negativelistentry",
+            ["enterprise_id", "list_type", "listed_on"],
+            ["list_type", "listed_on", "removed_on", "source", "note"],
+            {"source": "''", "note": "''"},
+        )
+
+    def apply_credit(self):
+        columns = [
+            ("enterprise_id", "s.enterprise_id"),
+            ("bank_id", "s.bank_code"),
+            ("as_of", "s.as_of"),
+            ("credit_limit", "s.credit_limit"),
+            ("loan_balance", "s.loan_balance"),
+            ("first_loan_date", "s.first_loan_date"),
+            ("batch_id", "%(batch)s"),
+        ]
+        compare = [
+            c
+            for c in ("credit_limit", "loan_balance", "first_loan_date")
+            if c in self.present_fields
+        ]
+        return self.upsert(
+            "loans_creditsnapshot", ["enterprise_id", "bank_id", "as_of"], columns, compare
+        )
+
+    def apply_loans(self):
+        columns = [
+            ("bank_id", "s.bank_code"),
+            ("loan_no", "s.loan_no"),
+            ("enterprise_id", "s.enterprise_id"),
+            ("disbursed_on", "s.disbursed_on"),
+            ("matures_on", "s.matures_on"),
+            ("amount", "s.amount"),
+            ("balance", "s.balance"),
+            ("product", "s.product"),
+            ("guarantee", "s.guarantee"),
+            ("rate", "s.rate"),
+            ("is_renewal", "COALESCE(s.is_renewal, false)"),
+            ("renews_loan_no", "COALESCE(s.renews_loan_no, '')"),
+            ("batch_id", "%(batch)s"),
+        ]
+        compare = ["enterprise_id", "disbursed_on", "matures_on", "amount", "product", "guarantee"]
+        compare += [
+            c
+            for c in ("balance", "rate", "is_renewal", "renews_loan_no")
+            if c in self.present_fields
+        ]
+        result = self.upsert("loans_loan", ["bank_id", "loan_no"], columns, compare)
+        self.sql(
+            "UPDATE loans_loan SET renews_id = (SELECT o.id FROM loans_loan o "
+            "WHERE o.bank_id = loans_loan.bank_id AND o.loan_no = loans_loan.renews_loan_no) "
+            "WHERE batch_id = %s AND renews_loan_no <> ''",
+            (self.batch.pk,),
+        )
+        return result
+
+    def apply_banks(self):
+        from banks.models import Bank
+
+        columns = [
+            ("code", "s.bank_code"),
+            ("name", "s.name"),
+            ("parent_id", "s.parent_code"),
+            ("level", "COALESCE(s.level, '')"),
+            ("capacity", "s.capacity"),
+            ("batch_id", "%(batch)s"),
+        ]
+        compare = ["name"] + [
+            target
+            for target, field in (
+                ("parent_id", "parent_code"),
+                ("level", "level"),
+                ("capacity", "capacity"),
+            )
+            if field in self.present_fields
+        ]
+        result = self.upsert("banks_bank", ["code"], columns, compare)
+        if "service_regions" in self.present_fields:
+            through = Bank.service_regions.through
+            rows = self.sql(f"SELECT bank_code, service_regions FROM {STAGE}")
+            codes = [code for code, _r in rows]
+            through.objects.filter(bank_id__in=codes).delete()
+            through.objects.bulk_create(
+                [
+                    through(bank_id=code, region_id=region)
+                    for code, regions in rows
+                    if regions
+                    for region in dict.fromkeys(regions.split(";"))
+                ]
+            )
+        return result
+
+
+class _CopyWriter:
+    """Streams staged rows into PostgreSQL with COPY (text format)."""
+
+    def __init__(self, fields):
+        self.fields = fields
+        self.buffer = io.StringIO()
+        self.count = 0
+
+    def __enter__(self):
+        self.cursor = connection.cursor()
+        raw = self.cursor.cursor
+        self.copy_cm = raw.copy(f"COPY {STAGE} (row_no, {', '.join(self.fields)}) FROM STDIN")
+        self.copy = self.copy_cm.__enter__()
+        return self
+
+    def write(self, row_no, values):
+        parts = [str(row_no)]
+        for field in self.fields:
+            parts.append(_copy_text(values[field]))
+        self.buffer.write("\t".join(parts))
+        self.buffer.write("\n")
+        self.count += 1
+        if self.count % 5000 == 0:
+            self.copy.write(self.buffer.getvalue())
+            self.buffer = io.StringIO()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.copy.write(self.buffer.getvalue())
+        result = self.copy_cm.__exit__(exc_type, exc, tb)
+        self.cursor.close()
+        return result
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class _InsertWriter:
+    """The portable path: executemany INSERTs into the staging table, in chunks."""
+
+    def __init__(self, fields):
+        self.fields = fields
+        self.rows = []
+        placeholders = ", ".join(["%s"] * (len(fields) + 1))
+        self.query = f"INSERT INTO {STAGE} (row_no, {', '.join(fields)}) VALUES ({placeholders})"
+
+    def __enter__(self):
+        return self
+
+    def write(self, row_no, values):
+        row = [row_no]
+        for field in self.fields:
+            value = values[field]
+            if isinstance(value, Decimal):
+                value = str(value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            row.append(value)
+        self.rows.append(row)
+        if len(self.rows) >= 5000:
+            self.flush()
+
+    def flush(self):
+        if self.rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.query, self.rows)
+            self.rows = []
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.flush()
+        return False

@@ -1,0 +1,107 @@
+"""Streaming readers: CSV (UTF-8, UTF-8 BOM, GB18030) and .xlsx (python-calamine, bomb-checked).
+
+``open_rows(path)`` returns an iterator of rows (lists of raw cell values); the first row is
+the header. Nothing reads the whole file into memory.
+"""
+
+import codecs
+import csv
+import zipfile
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; the message is for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# .xlsx safety limits: an honest sheet compresses maybe 10-20×; a zip bomb far more.
+XLSX_MAX_UNCOMPRESSED = 2 * 1024**3
+XLSX_MAX_RATIO = 200
+_SNIFF_BYTES = 1 << 20
+
+
+def detect_encoding(path):
+    """utf-8-sig for a BOM, utf-8 when the head decodes as UTF-8, else gb18030 (Chinese Excel)."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def iter_csv(path):
+    encoding = detect_encoding(path)
+    # errors="replace": a stray bad byte becomes U+FFFD in one cell, never a crash.
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(8192)
+        fh.seek(0)
+        delimiter = ","
+        first_line = sample.split("\n", 1)[0]
+        if first_line.count("\t") > first_line.count(",") or (
+            first_line.count(";") > first_line.count(",") and "；" not in first_line
+        ):
+            delimiter = "\t" if first_line.count("\t") > first_line.count(";") else ";"
+        yield from csv.reader(fh, delimiter=delimiter)
+
+
+def check_xlsx(path):
+    """Refuse zip bombs (by declared sizes) and XML entity declarations before parsing."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise FileRejected(_("The file is not a valid .xlsx workbook.")) from None
+    with archive:
+        total = 0
+        for info in archive.infolist():
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 10 * 1024**2 and ratio > XLSX_MAX_RATIO:
+                raise FileRejected(_("The workbook looks like a zip bomb; refused."))
+        if total > XLSX_MAX_UNCOMPRESSED:
+            raise FileRejected(_("The workbook is too large when unpacked; refused."))
+        for info in archive.infolist():
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            with archive.open(info) as member:
+                head = member.read(4096)
+            if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+                raise FileRejected(
+                    _("The workbook declares XML entities (possible entity bomb); refused.")
+                )
+
+
+def iter_xlsx(path):
+    from python_calamine import CalamineWorkbook
+
+    check_xlsx(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise FileRejected(
+            _("The workbook cannot be read: {error}").format(error=str(exc)[:200])
+        ) from None
+    for row in rows:
+        yield list(row)
+
+
+def open_rows(path, file_name=None):
+    suffix = Path(file_name or path).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return iter_xlsx(path)
+    if suffix in (".csv", ".txt", ""):
+        return iter_csv(path)
+    raise FileRejected(
+        _("Unsupported file type {suffix}: use .xlsx or .csv.").format(suffix=suffix)
+    )
