@@ -1,7 +1,29 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class DashboardsConfig(AppConfig):
     name = "dashboards"
     verbose_name = _("Dashboards")
+
+    def ready(self):
+        from .snapshots import bump
+
+        watched = [
+            "loans.Loan",
+            "loans.CreditSnapshot",
+            "enterprises.Enterprise",
+            "enterprises.Region",
+            "banks.Bank",
+            "banks.BankAssignment",
+            "screening.ListMembership",
+            "screening.ScreeningRun",
+        ]
+        for label in watched:
+            try:
+                model = self.apps.get_model(label)
+            except LookupError:
+                continue
+            for signal in (post_save, post_delete):
+                signal.connect(bump, sender=model, dispatch_uid=f"dashboards.bump.{label}")

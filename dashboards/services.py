@@ -437,6 +437,16 @@ def compute_stats(user, region, start, end, group_by=None):
 
 
 def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
+    """Totals and the rows of each grouping in ``groups`` (reused while the data is unchanged)."""
+    from .snapshots import cached
+
+    groups = tuple(groups)
+    return cached(
+        user, region, start, end, groups, lambda: compute_live(user, region, start, end, groups)
+    )
+
+
+def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):
     """Totals and the rows of each grouping in ``groups``, with a handful of queries."""
     if start > end:
         raise StatsError("start after end")

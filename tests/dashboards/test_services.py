@@ -196,3 +196,20 @@ def test_active_list_from_current_screening_run(cast, world):
     assert t["financing_coverage_rate"] == Decimal("0.5")  # A of A, H (I is medium)
     # 鹿城区 has no screening run: null, never 0
     assert stats(cast.city_staff, LUCHENG)["totals"]["active_entities"] is None
+
+
+def test_stored_result_never_outlives_a_change(cast, world):
+    from dashboards.models import StatsSnapshot
+    from tests.factories import make_loan
+
+    first = stats(cast.staff, PINGYANG)["totals"]
+    assert StatsSnapshot.objects.count() == 1
+    again = stats(cast.staff, PINGYANG)
+    assert again["totals"] == first
+    assert isinstance(again["totals"]["disbursed_amount"], Decimal)
+    make_loan(world.ents["H"], cast.bank, "7", date(2025, 6, 1))  # H's first loan
+    after = stats(cast.staff, PINGYANG)["totals"]
+    assert after["disbursed_amount"] == Decimal("517")
+    assert after["first_loan_enterprises"] == 3
+    # another scope never reads this user's stored figures
+    assert stats(cast.officer, PINGYANG)["totals"]["disbursed_amount"] == Decimal("387")

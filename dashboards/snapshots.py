@@ -1,0 +1,117 @@
+"""Stored dashboard results, keyed by scope + parameters and valid for one data version.
+
+A result is reused only while ``data_version()`` is unchanged, so it is never stale once a
+change has committed: loan, credit, enterprise, region, bank and membership saves/deletes bump
+``DataVersion`` in their own transaction; imports move ``ImportBatch.applied_at``; screening
+rebuilds change the set of current runs and their finish times.
+"""
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, F, Max
+from django.utils import timezone
+
+from enterprises.models import ImportBatch, Region
+
+from .models import DataVersion, StatsSnapshot
+
+DECIMAL_KEYS = {
+    "disbursed_amount",
+    "first_loan_amount",
+    "credit_loan_amount",
+    "renewal_balance",
+    "renewal_increase_ytd",
+    "renewal_yoy_growth",
+    "financing_coverage_rate",
+}
+
+
+def bump(**_kwargs):
+    if not DataVersion.objects.filter(pk=1).update(counter=F("counter") + 1):
+        DataVersion.objects.get_or_create(pk=1)
+        DataVersion.objects.filter(pk=1).update(counter=F("counter") + 1)
+
+
+def data_version():
+    counter = DataVersion.objects.filter(pk=1).values_list("counter", flat=True).first() or 0
+    imports = ImportBatch.objects.aggregate(latest=Max("applied_at"), n=Count("applied_at"))
+    parts = [str(counter), str(imports["latest"]), str(imports["n"])]
+    try:
+        from screening.models import ScreeningRun
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        runs = ScreeningRun.objects.filter(is_current=True).aggregate(
+            ids=Max("id"), n=Count("id"), finished=Max("finished_at")
+        )
+        parts += [str(runs["ids"]), str(runs["n"]), str(runs["finished"])]
+    return "|".join(parts)
+
+
+def snapshot_key(user, region, start, end, groups):
+    scope = user.scope
+    raw = json.dumps(
+        [
+            scope.everything,
+            scope.region_prefix,
+            sorted(scope.bank_codes) if scope.bank_codes is not None else None,
+            region.code,
+            start.isoformat(),
+            end.isoformat(),
+            list(groups),
+        ]
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _encode(result):
+    def default(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if isinstance(value, Region):
+            return value.code
+        raise TypeError(type(value))
+
+    return json.loads(json.dumps(result, default=default))
+
+
+def _decode_row(row):
+    return {k: (Decimal(v) if k in DECIMAL_KEYS and v is not None else v) for k, v in row.items()}
+
+
+def _decode(payload, region):
+    result = dict(payload)
+    result["region"] = region
+    result["start"] = date.fromisoformat(payload["start"])
+    result["end"] = date.fromisoformat(payload["end"])
+    result["as_of"] = datetime.fromisoformat(payload["as_of"])
+    if payload.get("data_as_of"):
+        result["data_as_of"] = datetime.fromisoformat(payload["data_as_of"])
+    result["totals"] = _decode_row(payload["totals"])
+    result["rows"] = [_decode_row(r) for r in payload["rows"]]
+    result["groups"] = {k: [_decode_row(r) for r in v] for k, v in payload["groups"].items()}
+    return result
+
+
+def cached(user, region, start, end, groups, compute):
+    """The stored result when its data version still holds, else ``compute()`` (then stored)."""
+    key = snapshot_key(user, region, start, end, groups)
+    version = data_version()
+    stored = StatsSnapshot.objects.filter(key=key, version=version).first()
+    if stored is not None:
+        return _decode(stored.payload, region)
+    result = compute()
+    StatsSnapshot.objects.update_or_create(
+        key=key,
+        defaults={
+            "version": version,
+            "payload": _encode(result),
+            "computed_at": timezone.now(),
+        },
+    )
+    return result
