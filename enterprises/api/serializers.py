@@ -1,6 +1,11 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Enterprise, Region
+from core.api.serializers import JobSerializer
+
+from ..choices import ImportKind
+from ..models import Enterprise, ImportBatch, ImportRowError, Region
 from ..services.privacy import mask_name, mask_phone
 
 
@@ -41,3 +46,59 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             data["legal_rep"] = mask_name(data["legal_rep"])
             data["phone"] = mask_phone(data["phone"])
         return data
+
+
+class ImportRowErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportRowError
+        fields = ["row_number", "column", "value", "reason", "is_warning"]
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    job = JobSerializer(read_only=True)
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "file_sha256",
+            "file_size",
+            "status",
+            "forced",
+            "created_by",
+            "created_at",
+            "applied_at",
+            "rows_read",
+            "rows_created",
+            "rows_updated",
+            "rows_unchanged",
+            "rows_failed",
+            "unknown_columns",
+            "message",
+            "job",
+        ]
+
+
+class ImportBatchDetailSerializer(ImportBatchSerializer):
+    errors = serializers.SerializerMethodField()
+
+    class Meta(ImportBatchSerializer.Meta):
+        fields = [*ImportBatchSerializer.Meta.fields, "errors"]
+
+    def get_errors(self, batch):
+        return ImportRowErrorSerializer(batch.errors.all()[:1000], many=True).data
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    file = serializers.FileField()
+    dry_run = serializers.BooleanField(default=False)
+    force = serializers.BooleanField(default=False)
+
+    def validate_file(self, upload):
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(_("The file is larger than the upload limit."))
+        return upload
