@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ScreeningConfig(AppConfig):
     name = "screening"
     verbose_name = _("Screening")
+
+    def ready(self):
+        from enterprises.signals import batch_applied
+
+        from . import jobs  # noqa: F401  (registers the job handler)
+        from .signals import rebuild_after_import
+
+        batch_applied.connect(rebuild_after_import, dispatch_uid="screening.rebuild_after_import")
