@@ -8,7 +8,12 @@ class DashboardsConfig(AppConfig):
     verbose_name = _("Dashboards")
 
     def ready(self):
+        from enterprises.signals import batch_applied
+
+        from .jobs import refresh_after_import
         from .snapshots import bump
+
+        batch_applied.connect(refresh_after_import, dispatch_uid="dashboards.refresh_after_import")
 
         watched = [
             "loans.Loan",

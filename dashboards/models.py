@@ -27,6 +27,9 @@ class StatsSnapshot(models.Model):
     key = models.CharField(_("key"), max_length=64, unique=True)
     version = models.CharField(_("data version"), max_length=200)
     payload = models.JSONField(_("payload"))
+    spec = models.JSONField(
+        _("parameters"), default=dict, blank=True, help_text=_("Scope and parameters, to refresh.")
+    )
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

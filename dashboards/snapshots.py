@@ -51,20 +51,63 @@ def data_version():
     return "|".join(parts)
 
 
-def snapshot_key(user, region, start, end, groups):
+def snapshot_spec(user, region, start, end, groups):
     scope = user.scope
-    raw = json.dumps(
-        [
-            scope.everything,
-            scope.region_prefix,
-            sorted(scope.bank_codes) if scope.bank_codes is not None else None,
-            region.code,
-            start.isoformat(),
-            end.isoformat(),
-            list(groups),
-        ]
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return {
+        "everything": scope.everything,
+        "region_prefix": scope.region_prefix,
+        "bank_codes": sorted(scope.bank_codes) if scope.bank_codes is not None else None,
+        "actions": sorted(scope.actions),
+        "region": region.code,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "groups": list(groups),
+    }
+
+
+def snapshot_key(spec):
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+class SpecUser:
+    """Stands for the user a stored result was computed for: same scope, so same rows."""
+
+    is_authenticated = True
+    is_active = True
+
+    def __init__(self, spec):
+        from accounts.scope import Scope
+
+        bank_codes = spec["bank_codes"]
+        self.scope = Scope(
+            user_id=None,
+            role="",
+            actions=frozenset(spec["actions"]),
+            everything=spec["everything"],
+            region_prefix=spec["region_prefix"],
+            bank_codes=frozenset(bank_codes) if bank_codes is not None else None,
+        )
+
+
+def refresh_stale(limit=200):
+    """Recompute stored results whose data version no longer holds (most recent first)."""
+    from .services import compute_live
+
+    version = data_version()
+    done = 0
+    for snapshot in StatsSnapshot.objects.exclude(version=version).order_by("-computed_at")[:limit]:
+        spec = snapshot.spec
+        region = Region.objects.filter(code=spec.get("region")).first()
+        if region is None or "groups" not in spec:
+            snapshot.delete()
+            continue
+        start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
+        result = compute_live(SpecUser(spec), region, start, end, tuple(spec["groups"]))
+        StatsSnapshot.objects.filter(pk=snapshot.pk).update(
+            version=version, payload=_encode(result), computed_at=timezone.now()
+        )
+        done += 1
+    return done
 
 
 def _encode(result):
@@ -100,7 +143,8 @@ def _decode(payload, region):
 
 def cached(user, region, start, end, groups, compute):
     """The stored result when its data version still holds, else ``compute()`` (then stored)."""
-    key = snapshot_key(user, region, start, end, groups)
+    spec = snapshot_spec(user, region, start, end, groups)
+    key = snapshot_key(spec)
     version = data_version()
     stored = StatsSnapshot.objects.filter(key=key, version=version).first()
     if stored is not None:
@@ -112,6 +156,7 @@ def cached(user, region, start, end, groups, compute):
             "version": version,
             "payload": _encode(result),
             "computed_at": timezone.now(),
+            "spec": spec,
         },
     )
     return result

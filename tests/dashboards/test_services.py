@@ -213,3 +213,17 @@ def test_stored_result_never_outlives_a_change(cast, world):
     assert after["first_loan_enterprises"] == 3
     # another scope never reads this user's stored figures
     assert stats(cast.officer, PINGYANG)["totals"]["disbursed_amount"] == Decimal("387")
+
+
+def test_refresh_recomputes_stale_results_for_the_same_scope(cast, world):
+    from dashboards.models import StatsSnapshot
+    from dashboards.snapshots import refresh_stale
+    from tests.factories import make_loan
+
+    stats(cast.officer, PINGYANG)
+    make_loan(world.ents["H"], cast.other_bank, "9", date(2025, 6, 1))  # not the officer's bank
+    make_loan(world.ents["I"], cast.bank, "4", date(2025, 6, 2))
+    assert refresh_stale() == 1
+    stored = StatsSnapshot.objects.get()
+    assert Decimal(stored.payload["totals"]["disbursed_amount"]) == Decimal("384")  # 380 + 4
+    assert stats(cast.officer, PINGYANG)["totals"]["disbursed_amount"] == Decimal("384")
