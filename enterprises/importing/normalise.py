@@ -26,6 +26,7 @@ class RowError(ValueError):
 # Full-width ASCII (U+FF01–U+FF5E) → half-width, the ideographic space → a space.
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
+_NEEDS_HALF_WIDTH = re.compile("[\uff01-\uff5e\u3000]").search
 
 
 def clean_text(value):
@@ -36,7 +37,7 @@ def clean_text(value):
         value = repr(int(value)) if value.is_integer() else repr(value)
     elif not isinstance(value, str):
         value = str(value)
-    if not value.isascii():
+    if not value.isascii() and _NEEDS_HALF_WIDTH(value):
         value = value.translate(_FULLWIDTH)
     value = value.strip()
     return value or None

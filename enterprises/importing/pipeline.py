@@ -10,6 +10,7 @@ rolls it back, so the database is unchanged.
 import hashlib
 import io
 import logging
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -718,6 +719,7 @@ class _CopyWriter:
         return result
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -729,7 +731,7 @@ def _copy_text(value):
     if value is False:
         return "f"
     if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
+        return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
