@@ -1,0 +1,72 @@
+"""The "why (not) on each list" panel on an enterprise's page."""
+
+from django import template
+from django.db.models import Min
+
+from ..choices import ListType, Reason
+from ..models import ListExclusion, ListMembership, ScreeningRun
+from ..reasons import with_hints
+
+register = template.Library()
+
+
+def first_loan_on(enterprise, as_of):
+    dates = [
+        enterprise.loans.filter(disbursed_on__lte=as_of).aggregate(d=Min("disbursed_on"))["d"],
+        enterprise.credit_snapshots.filter(as_of__lte=as_of).aggregate(d=Min("first_loan_date"))[
+            "d"
+        ],
+    ]
+    return min(filter(None, dates), default=None)
+
+
+def panel_rows(enterprise):
+    """[(list label, on the list?, [(reason, hint)])] from the current run of its county."""
+    run = ScreeningRun.objects.filter(
+        region_id=enterprise.region_id[:6], is_current=True, status="succeeded"
+    ).first()
+    if run is None:
+        return run, []
+    members = {
+        m.list_type: m for m in ListMembership.objects.filter(run=run, enterprise=enterprise)
+    }
+    excluded = {
+        x.list_type: x for x in ListExclusion.objects.filter(run=run, enterprise=enterprise)
+    }
+    active = ListType.ACTIVE in members
+    not_active = [{"code": Reason.NOT_ACTIVE}] + (
+        excluded[ListType.ACTIVE].reasons if ListType.ACTIVE in excluded else []
+    )
+    rows = []
+    for list_type, label in ListType.choices:
+        if list_type in members:
+            rows.append((label, True, with_hints(members[list_type].reasons)))
+            continue
+        if list_type in excluded:
+            reasons = excluded[list_type].reasons
+        elif list_type == ListType.FIRST_LOAN:
+            first = first_loan_on(enterprise, run.as_of)
+            if first is None:
+                reasons = [{"code": Reason.NO_LOAN_RECORD}]
+            elif first < run.period_start:
+                reasons = [{"code": Reason.FIRST_LOAN_EARLIER, "on": first.isoformat()}]
+            else:
+                reasons = [{"code": Reason.FIRST_LOAN_LATER, "on": first.isoformat()}]
+        elif list_type == ListType.RESERVE:
+            reasons = [{"code": Reason.NO_NEED_SOURCE}]
+        elif not active:
+            reasons = not_active
+        elif list_type == ListType.NO_LOAN:
+            reasons = [{"code": Reason.HAS_LOAN}]
+        elif list_type == ListType.HAS_LOAN:
+            reasons = [{"code": Reason.NO_LOAN_RECORD}]
+        else:
+            reasons = []
+        rows.append((label, False, with_hints(reasons)))
+    return run, rows
+
+
+@register.inclusion_tag("screening/_enterprise_panel.html")
+def screening_panel(enterprise):
+    run, rows = panel_rows(enterprise)
+    return {"run": run, "rows": rows}
