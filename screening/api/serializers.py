@@ -1,0 +1,91 @@
+from rest_framework import serializers
+
+from ..models import ListChange, ListExclusion, ListMembership, ScreeningRun
+from ..reasons import describe
+
+
+class ReasonsField(serializers.JSONField):
+    """Reason codes as stored ([{"code": …, "on": …}]), each with its readable text."""
+
+    def to_representation(self, value):
+        return [{**r, "text": text} for r, text in zip(value or [], describe(value), strict=True)]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    name = serializers.CharField(source="enterprise.name", read_only=True)
+    region = serializers.CharField(source="enterprise.region_id", read_only=True)
+    entity_type = serializers.CharField(source="enterprise.entity_type", read_only=True)
+    reasons = ReasonsField(read_only=True)
+
+    class Meta:
+        model = ListMembership
+        fields = [
+            "id",
+            "run",
+            "list_type",
+            "enterprise",
+            "uscc",
+            "name",
+            "region",
+            "entity_type",
+            "tier",
+            "batch_no",
+            "score",
+            "rating",
+            "bank_count",
+            "first_loan_on",
+            "reasons",
+        ]
+
+
+class ExclusionSerializer(serializers.ModelSerializer):
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    name = serializers.CharField(source="enterprise.name", read_only=True)
+    reasons = ReasonsField(read_only=True)
+
+    class Meta:
+        model = ListExclusion
+        fields = [
+            "id",
+            "run",
+            "list_type",
+            "enterprise",
+            "uscc",
+            "name",
+            "reasons",
+            "obstacles",
+            "repairable",
+        ]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScreeningRun
+        fields = [
+            "id",
+            "region",
+            "status",
+            "is_current",
+            "rule_set",
+            "previous",
+            "job",
+            "as_of",
+            "period_start",
+            "period_end",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "counts",
+            "error",
+        ]
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    name = serializers.CharField(source="enterprise.name", read_only=True)
+    reasons = ReasonsField(read_only=True)
+
+    class Meta:
+        model = ListChange
+        fields = ["id", "run", "list_type", "change", "enterprise", "uscc", "name", "reasons"]
