@@ -6,7 +6,13 @@ from datetime import date
 from django.db.models import F
 
 from enterprises.models import Enterprise
-from tests.factories import LUCHENG_STREET, make_credit, make_enterprise, make_loan
+from tests.factories import (
+    LUCHENG_STREET,
+    make_credit,
+    make_enterprise,
+    make_loan,
+    make_negative,
+)
 
 KUNYANG = "330326100"  # 平阳县 昆阳镇
 AOJIANG = "330326101"  # 平阳县 鳌江镇
@@ -27,6 +33,8 @@ def build_world(cast):
     e["A"] = make_enterprise(KUNYANG, size="small", industry_code="C1311")
     make_loan(e["A"], py, "100", date(2025, 2, 10), date(2026, 2, 10), guarantee="credit")
     make_loan(e["A"], py, "50", date(2025, 4, 1))
+    # on a negative list: the loan KPIs count it all the same ("whatever list they are on")
+    make_negative(e["A"], "abnormal_operation", date(2025, 3, 2))
 
     e["B"] = make_enterprise(AOJIANG, size="micro", industry_code="F5123")
     make_loan(e["B"], ra, "80", date(2024, 5, 1), date(2025, 5, 1))
