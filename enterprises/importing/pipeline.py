@@ -8,15 +8,15 @@ rolls it back, so the database is unchanged.
 """
 
 import hashlib
-import io
 import logging
 import re
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +119,7 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         batch.applied_at = timezone.now()
     finally:
         run.drop_stage()
+        run.close()
     batch.rows_failed = run.failed_rows
     batch.unknown_columns = run.unknown_columns
     batch.save()
@@ -140,6 +141,8 @@ class _Run:
         self.unknown_columns = []
         self.staged = 0
         self.postgres = connection.vendor == "postgresql"
+        self._side = None
+        self._last_report = 0.0
 
     # --- File-level checks ----------------------------------------------------------------
 
@@ -201,8 +204,33 @@ class _Run:
         )
 
     def progress(self, done, total, step, force=False):
-        if self.job is not None:
-            self.job.report(done=done, total=total, step=step, force=force)
+        """Report progress on a side connection: the import's own transaction is not committed
+        yet, so an update through it would stay invisible until the end (PostgreSQL only;
+        SQLite has one writer and runs jobs in-process)."""
+        job = self.job
+        if job is None:
+            return
+        job.progress_done, job.progress_total, job.step = done, total, str(step)[:200]
+        now = time.monotonic()
+        if not self.postgres or (not force and now - self._last_report < 0.5):
+            return
+        self._last_report = now
+        if self._side is None:
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with self._side.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE core_job SET progress_done = %s, progress_total = %s, step = %s, "
+                    "heartbeat_at = %s WHERE id = %s",
+                    (done, total, job.step, timezone.now(), job.pk),
+                )
+        except Exception:  # progress is best effort; the import goes on
+            logger.warning("could not report import progress", exc_info=True)
+
+    def close(self):
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
     # --- Reading and staging ---------------------------------------------------------------
 
@@ -686,37 +714,41 @@ class _Run:
 
 
 class _CopyWriter:
-    """Streams staged rows into PostgreSQL with COPY (text format)."""
+    """Streams staged rows into PostgreSQL with COPY (text format), one COPY per chunk.
+
+    Between chunks no COPY is open, so the connection stays usable for other statements.
+    """
+
+    CHUNK = 50_000
 
     def __init__(self, fields):
         self.fields = fields
-        self.buffer = io.StringIO()
-        self.count = 0
+        self.query = f"COPY {STAGE} (row_no, {', '.join(fields)}) FROM STDIN"
+        self.lines = []
 
     def __enter__(self):
-        self.cursor = connection.cursor()
-        raw = self.cursor.cursor
-        self.copy_cm = raw.copy(f"COPY {STAGE} (row_no, {', '.join(self.fields)}) FROM STDIN")
-        self.copy = self.copy_cm.__enter__()
         return self
 
     def write(self, row_no, values):
         parts = [str(row_no)]
         for field in self.fields:
             parts.append(_copy_text(values[field]))
-        self.buffer.write("\t".join(parts))
-        self.buffer.write("\n")
-        self.count += 1
-        if self.count % 5000 == 0:
-            self.copy.write(self.buffer.getvalue())
-            self.buffer = io.StringIO()
+        self.lines.append("\t".join(parts))
+        if len(self.lines) >= self.CHUNK:
+            self.flush()
+
+    def flush(self):
+        if not self.lines:
+            return
+        self.lines.append("")
+        with connection.cursor() as cursor, cursor.cursor.copy(self.query) as copy:
+            copy.write("\n".join(self.lines))
+        self.lines = []
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self.copy.write(self.buffer.getvalue())
-        result = self.copy_cm.__exit__(exc_type, exc, tb)
-        self.cursor.close()
-        return result
+            self.flush()
+        return False
 
 
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search

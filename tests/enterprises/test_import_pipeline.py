@@ -329,3 +329,21 @@ def test_the_import_data_command_exits_zero_only_when_applied(tmp_path, regions,
     call_command("import_data", "registry", str(path))
     assert "created 2" in capsys.readouterr().out
     assert Enterprise.objects.count() == 2
+
+
+def test_the_import_job_runs_a_stored_batch_in_chunks(tmp_path, regions, monkeypatch):
+    from core.jobs import run_now
+    from enterprises.importing import pipeline
+
+    monkeypatch.setattr(pipeline._CopyWriter, "CHUNK", 7)
+    path = write_csv(tmp_path / "r.csv", REGISTRY_HEADER, registry_rows(30))
+    batch = ImportBatch.objects.create(
+        kind="registry", file_name="r.csv", file_sha256="", stored_file=str(path)
+    )
+    job = run_now("import", params={"batch": batch.pk})
+    assert job.status == "succeeded", job.error
+    assert job.counts["created"] == 30
+    batch.refresh_from_db()
+    assert batch.status == "applied" and batch.job_id == job.pk
+    assert Enterprise.objects.count() == 30
+    assert job.result_url.endswith(f"/imports/{batch.pk}/")
