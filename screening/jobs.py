@@ -20,13 +20,13 @@ def rebuild_job(job):
 
         from .tasks import rebuild_county
 
-        group(rebuild_county.s(c.code, job.pk) for c in counties).apply_async()
         job.report(
             done=0,
             total=len(counties),
             step=_("Dispatched {n} county runs").format(n=len(counties)),
             force=True,
         )
+        group(rebuild_county.s(c.code, job.pk) for c in counties).apply_async()
         return {"counties": len(counties), "dispatched": len(counties)}
     runs, problems = services.rebuild(job.region, user=job.created_by, job=job)
     counts = {"counties": len(counties), "runs": len(runs)}
