@@ -8,7 +8,7 @@ rebuilds change the set of current runs and their finish times.
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Max
@@ -89,10 +89,16 @@ class SpecUser:
         )
 
 
-def refresh_stale(limit=200):
-    """Recompute stored results whose data version no longer holds (most recent first)."""
+def refresh_stale(limit=200, keep_days=30):
+    """Recompute stored results whose data version no longer holds (most recent first).
+
+    Results nobody asked for in ``keep_days`` are dropped instead.
+    """
     from .services import compute_live
 
+    StatsSnapshot.objects.filter(
+        computed_at__lt=timezone.now() - timedelta(days=keep_days)
+    ).delete()
     version = data_version()
     done = 0
     for snapshot in StatsSnapshot.objects.exclude(version=version).order_by("-computed_at")[:limit]:
