@@ -31,6 +31,8 @@ _NEEDS_HALF_WIDTH = re.compile("[\uff01-\uff5e\u3000]").search
 
 def clean_text(value):
     """Trim (incl. U+3000), full-width → half-width; '' → None. Numbers keep their digits."""
+    if value.__class__ is str and value.isascii():  # the common case, kept short
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, float):
@@ -234,7 +236,7 @@ def uscc_is_valid(code):
     if len(code) != 18:
         return False
     try:
-        total = sum(table[c] for table, c in zip(_USCC_TABLE, code, strict=False))
+        total = sum(map(dict.__getitem__, _USCC_TABLE, code[:17]))
         check = _USCC_VALUE[code[17]]
     except KeyError:
         return False

@@ -730,10 +730,8 @@ class _CopyWriter:
         return self
 
     def write(self, row_no, values):
-        parts = [str(row_no)]
-        for field in self.fields:
-            parts.append(_copy_text(values[field]))
-        self.lines.append("\t".join(parts))
+        parts = [_copy_text(values[field]) for field in self.fields]
+        self.lines.append(f"{row_no}\t" + "\t".join(parts))
         if len(self.lines) >= self.CHUNK:
             self.flush()
 
@@ -756,6 +754,8 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def _copy_text(value):
+    if value.__class__ is str:
+        return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
     if value is None:
         return "\\N"
     if value is True:
