@@ -4,12 +4,13 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.jobs import job_handler
 
-from .snapshots import refresh_stale
+from .snapshots import refresh_stale, warm_defaults
 
 
 @job_handler("dashboards.refresh", label=_lazy("Refresh dashboard figures"), action="view")
 def refresh_job(job):
-    return {"refreshed": refresh_stale()}
+    """Recompute stale stored results, then each user region's landing dashboard."""
+    return {"refreshed": refresh_stale(), "warmed": warm_defaults()}
 
 
 def refresh_after_import(sender, batch=None, **kwargs):

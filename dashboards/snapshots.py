@@ -57,7 +57,6 @@ def snapshot_spec(user, region, start, end, groups):
         "everything": scope.everything,
         "region_prefix": scope.region_prefix,
         "bank_codes": sorted(scope.bank_codes) if scope.bank_codes is not None else None,
-        "actions": sorted(scope.actions),
         "region": region.code,
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -79,10 +78,11 @@ class SpecUser:
         from accounts.scope import Scope
 
         bank_codes = spec["bank_codes"]
+        # Only users allowed to view reach a dashboard; the actions do not change the figures.
         self.scope = Scope(
             user_id=None,
             role="",
-            actions=frozenset(spec["actions"]),
+            actions=frozenset({"view"}),
             everything=spec["everything"],
             region_prefix=spec["region_prefix"],
             bank_codes=frozenset(bank_codes) if bank_codes is not None else None,
@@ -145,6 +145,49 @@ def _decode(payload, region):
     result["rows"] = [_decode_row(r) for r in payload["rows"]]
     result["groups"] = {k: [_decode_row(r) for r in v] for k, v in payload["groups"].items()}
     return result
+
+
+def warm_defaults(today=None):
+    """Compute the landing dashboard (1 January..today, all tables) of every region a user works
+    in, for a region-scoped user of that region, unless it is stored for the current version."""
+    from accounts.models import User
+
+    from .services import GROUP_BY_CHOICES, compute_live
+
+    today = today or timezone.localdate()
+    start = date(today.year, 1, 1)
+    codes = (
+        User.objects.filter(is_active=True, region__isnull=False, bank__isnull=True)
+        .values_list("region_id", flat=True)
+        .distinct()
+    )
+    version = data_version()
+    done = 0
+    for region in Region.objects.filter(code__in=list(codes)):
+        spec = {
+            "everything": False,
+            "region_prefix": region.scope_prefix,
+            "bank_codes": None,
+            "region": region.code,
+            "start": start.isoformat(),
+            "end": today.isoformat(),
+            "groups": list(GROUP_BY_CHOICES),
+        }
+        key = snapshot_key(spec)
+        if StatsSnapshot.objects.filter(key=key, version=version).exists():
+            continue
+        result = compute_live(SpecUser(spec), region, start, today, GROUP_BY_CHOICES)
+        StatsSnapshot.objects.update_or_create(
+            key=key,
+            defaults={
+                "version": version,
+                "payload": _encode(result),
+                "computed_at": timezone.now(),
+                "spec": spec,
+            },
+        )
+        done += 1
+    return done
 
 
 def cached(user, region, start, end, groups, compute):

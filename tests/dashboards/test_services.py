@@ -227,3 +227,22 @@ def test_refresh_recomputes_stale_results_for_the_same_scope(cast, world):
     stored = StatsSnapshot.objects.get()
     assert Decimal(stored.payload["totals"]["disbursed_amount"]) == Decimal("384")  # 380 + 4
     assert stats(cast.officer, PINGYANG)["totals"]["disbursed_amount"] == Decimal("384")
+
+
+def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
+    from django.utils import timezone
+
+    from core import jobs
+    from dashboards.models import StatsSnapshot
+    from dashboards.services import compute_dashboard
+
+    job = jobs.run_now("dashboards.refresh", user=cast.admin)
+    assert job.status == "succeeded", job.error
+    # regions of the cast's region users: 平阳县, 温州市, 昆阳镇, 鹿城区
+    assert job.counts["warmed"] == 4
+    stored = StatsSnapshot.objects.count()
+    region = Region.objects.get(code=PINGYANG)
+    today = timezone.localdate()
+    result = compute_dashboard(cast.regulator, region, date(today.year, 1, 1), today)
+    assert StatsSnapshot.objects.count() == stored  # served from the warmed result
+    assert result["totals"]["disbursed_amount"] >= 0
