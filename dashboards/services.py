@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -254,13 +254,8 @@ def _grouping_sql(names, region, day_column=None, bank_column=None, always=None)
 # the queries; each returns {(grouping name or None for the total, key): values}
 
 
-# Sorts and hashes over a city's loans spill to disk with PostgreSQL's default 4 MB.
-WORK_MEM = "64MB"
-
-
 def _fetch(sql, params):
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
