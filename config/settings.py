@@ -218,4 +218,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Jobs report their own progress; Celery's per-task lines only add noise in-process.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }

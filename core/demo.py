@@ -216,14 +216,15 @@ def generate_files(directory, townships, entities=20_000):
             continue
         roll = rng.random()
         if roll < 0.05:
+            listed = date(2023, 1, 1) + timedelta(days=rng.randrange(0, 1300))
+            removed = listed + timedelta(days=rng.randrange(30, 400))
+            is_removed = rng.random() < 0.3 and removed < date(2026, 11, 1)
             rows["negative"].append(
                 [
                     code,
                     rng.choice(NEGATIVE_TYPES),
-                    (date(2023, 1, 1) + timedelta(days=rng.randrange(0, 1300))).isoformat(),
-                    (date(2026, 1, 1) + timedelta(days=rng.randrange(0, 300))).isoformat()
-                    if rng.random() < 0.3
-                    else "",
+                    listed.isoformat(),
+                    removed.isoformat() if is_removed else "",
                     rng.choice(["市场监管局", "人民法院", "税务局"]),
                     "",
                 ]
