@@ -19,6 +19,16 @@ from .choices import (
 
 AMOUNT = {"max_digits": 20, "decimal_places": 6}  # 万元, exact to the fen
 
+SOURCE_DEPARTMENTS = {
+    ImportKind.REGISTRY: _("Market regulation"),
+    ImportKind.CENSUS: _("Statistics bureau"),
+    ImportKind.TAX: _("Tax bureau"),
+    ImportKind.CREDIT: _("Banks / credit information system"),
+    ImportKind.NEGATIVE: _("Courts / credit departments"),
+    ImportKind.LOANS: _("Banks"),
+    ImportKind.BANKS: _("Financial regulator"),
+}
+
 
 def enterprise_scope_q(scope, path=""):
     """Q selecting rows whose enterprise (reached by ``path``, e.g. "enterprise__") is in scope.
@@ -143,6 +153,11 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.file_name}"
+
+    @property
+    def source_department(self):
+        """The department whose data this kind of file carries (for provenance on pages)."""
+        return SOURCE_DEPARTMENTS.get(self.kind, "")
 
     @classmethod
     def scope_q(cls, scope):

@@ -103,3 +103,15 @@ def test_the_api_uploads_and_reports_status_and_errors(
     assert detail["rows_created"] == 29
     assert detail["errors"][0]["row_number"] == 7
     assert Enterprise.objects.count() == 29
+
+
+def test_the_enterprise_page_shows_where_values_came_from(client, cast, tmp_path):
+    from enterprises.importing import import_file
+
+    rows = registry_rows(1)
+    batch = import_file("registry", write_csv(tmp_path / "r.csv", REGISTRY_HEADER, rows))
+    enterprise = Enterprise.objects.get()
+    client.force_login(cast.staff)
+    body = client.get(reverse("enterprises:detail", args=[enterprise.pk])).content.decode()
+    assert reverse("enterprises:import_detail", args=[batch.pk]) in body
+    assert str(batch.source_department) in body
