@@ -347,3 +347,24 @@ def test_the_import_job_runs_a_stored_batch_in_chunks(tmp_path, regions, monkeyp
     assert batch.status == "applied" and batch.job_id == job.pk
     assert Enterprise.objects.count() == 30
     assert job.result_url.endswith(f"/imports/{batch.pk}/")
+
+
+@pytest.mark.postgres
+def test_unchanged_rows_are_not_rewritten_at_all(tmp_path, regions):
+    from django.db import connection
+
+    rows = registry_rows(5)
+    path = write_csv(tmp_path / "r.csv", REGISTRY_HEADER, rows)
+    import_file("registry", path)
+
+    def row_versions():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT uscc, xmin::text FROM enterprises_enterprise ORDER BY uscc")
+            return cursor.fetchall()
+
+    before = row_versions()
+    rows[0][1] = "改名有限公司"
+    import_file("registry", write_csv(tmp_path / "s.csv", REGISTRY_HEADER, rows))
+    after = row_versions()
+    changed = [b[0] for b, a in zip(before, after, strict=True) if b[1] != a[1]]
+    assert changed == [rows[0][0]]
