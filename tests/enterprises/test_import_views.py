@@ -115,3 +115,22 @@ def test_the_enterprise_page_shows_where_values_came_from(client, cast, tmp_path
     body = client.get(reverse("enterprises:detail", args=[enterprise.pk])).content.decode()
     assert reverse("enterprises:import_detail", args=[batch.pk]) in body
     assert str(batch.source_department) in body
+
+
+def test_the_upload_page_and_history_render_for_staff(client, cast):
+    client.force_login(cast.staff)
+    page = client.get(reverse("enterprises:import_upload"))
+    assert page.status_code == 200
+    assert "市场主体登记信息" in page.content.decode()
+    assert client.get(reverse("enterprises:import_list") + "?kind=registry").status_code == 200
+
+
+def test_an_oversized_upload_is_refused_by_the_form(client, cast, tmp_path, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10
+    client.force_login(cast.staff)
+    response = client.post(
+        reverse("enterprises:import_upload"),
+        {"kind": "registry", "file": _upload(tmp_path, registry_rows(2))},
+    )
+    assert response.status_code == 200
+    assert not ImportBatch.objects.exists()
