@@ -110,6 +110,8 @@ def rebuild_region(county, *, user=None, job=None, as_of=None, engine=None, befo
         )
         raise
     run.refresh_from_db()
+    # The switch was an UPDATE: save once so post_save listeners (dashboard caches) hear of it.
+    run.save(update_fields=["counts"])
     _clean_up(county)
     return run
 
@@ -168,6 +170,11 @@ def _clean_up(county):
     old_ids = list(old.values_list("pk", flat=True))
     if not old_ids:
         return
-    for model in (ListMembership, ListExclusion, ListChange):
-        model.objects.filter(run_id__in=old_ids).delete()
+    # Plain SQL: an ORM delete would load and signal every row (dashboards watch memberships).
+    with connection.cursor() as cursor:
+        for model in (ListMembership, ListExclusion, ListChange):
+            cursor.execute(
+                f"DELETE FROM {model._meta.db_table} WHERE run_id IN ({', '.join(['%s'] * len(old_ids))})",
+                old_ids,
+            )
     logger.debug("dropped the rows of runs %s", old_ids)

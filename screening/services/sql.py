@@ -22,10 +22,7 @@ census AS (
     SELECT DISTINCT c.enterprise_id
     FROM enterprises_censusrecord c JOIN ent ON ent.id = c.enterprise_id
     WHERE c.is_active
-      AND c.census_year = (SELECT max(census_year) FROM enterprises_censusrecord)
-),
-tax_years AS (
-    SELECT DISTINCT tax_year FROM enterprises_taxrecord ORDER BY tax_year DESC LIMIT 2
+      AND c.census_year = %(census_year)s
 ),
 tax AS (
     SELECT t.enterprise_id,
@@ -33,7 +30,7 @@ tax AS (
            bool_or(coalesce(t.tax_paid, 0) + coalesce(t.export_rebate, 0) > 0) AS paid_rebate,
            bool_or(coalesce(t.taxable_sales, 0) > 0) AS sales
     FROM enterprises_taxrecord t JOIN ent ON ent.id = t.enterprise_id
-    WHERE t.tax_year IN (SELECT tax_year FROM tax_years)
+    WHERE t.tax_year = ANY(%(tax_years)s)
     GROUP BY t.enterprise_id
 ),
 rating AS (
@@ -274,9 +271,24 @@ WHERE o.run_id = %(prev)s
 """
 
 
+def latest_years():
+    """The latest census year and the two latest tax years imported (whole data)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(census_year) FROM enterprises_censusrecord")
+        census_year = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT DISTINCT tax_year FROM enterprises_taxrecord ORDER BY tax_year DESC LIMIT 2"
+        )
+        tax_years = [row[0] for row in cursor.fetchall()]
+    return census_year, tax_years
+
+
 def params_for(run, rule_set, previous):
     start, end = run.period_start, run.period_end
+    census_year, tax_years = latest_years()
     return {
+        "census_year": census_year,
+        "tax_years": tax_years,
         "run": run.pk,
         "prev": previous.pk if previous else None,
         "prefix": run.region.scope_prefix + "%",
