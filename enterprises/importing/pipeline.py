@@ -253,16 +253,20 @@ class _Run:
         read = 0
         header_of = {c.field: h for h, c, _conv, _i in mapping}
         fields = [c.field for c in self.spec.columns]
+        cells = [(h, c.field, c.required, conv, i) for h, c, conv, i in mapping]
+        last_index = max(i for *_rest, i in cells)
+        required_reason = _("A value is required.")
         with writer:
             for row_no, raw in enumerate(rows, start=2):
-                if not any(v is not None and v != "" for v in raw):
-                    continue
+                if not any(raw) and all(v is None or v == "" for v in raw):
+                    continue  # a blank row ("" and None are falsy; 0 is not blank)
                 read += 1
                 values = dict.fromkeys(fields)
                 ok = True
-                width = len(raw)
-                for header_text, column, convert, index in mapping:
-                    cell = raw[index] if index < width else None
+                if len(raw) <= last_index:
+                    raw = list(raw) + [None] * (last_index + 1 - len(raw))
+                for header_text, field, required, convert, index in cells:
+                    cell = raw[index]
                     if cell == "":
                         cell = None
                     try:
@@ -271,10 +275,10 @@ class _Run:
                         self.error(row_no, header_text, cell, exc.reason)
                         ok = False
                         continue
-                    if value is None and column.required:
-                        self.error(row_no, header_text, cell, _("A value is required."))
+                    if value is None and required:
+                        self.error(row_no, header_text, cell, required_reason)
                         ok = False
-                    values[column.field] = value
+                    values[field] = value
                 if ok:
                     key = tuple(values[f] for f in key_fields)
                     first = keys.setdefault(key, row_no)
