@@ -2,14 +2,14 @@
 
 from celery import current_app
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core.jobs import JobError, job_handler
 
 from . import services
 
 
-@job_handler("screening.rebuild", label=_lazy("Rebuild screening lists"), action="screen")
+@job_handler("screening.rebuild", label=gettext_lazy("Rebuild screening lists"), action="screen")
 def rebuild_job(job):
     """One county: build it here. Several: one Celery task per county (a group), so more
     workers finish sooner; in-process (eager mode, CLI) the counties run one after another."""
