@@ -54,9 +54,27 @@ def rebuild(region=None, *, user=None, job=None, as_of=None):
     """
     runs, problems = [], []
     counties = counties_for(region)
+    as_of = as_of or timezone.localdate()
+    # Several counties in one session (CLI, nightly in-process): gather the facts once.
+    shared = len(counties) > 1 and connection.vendor == "postgresql"
+    if shared:
+        from . import sql
+
+        prefix = region.scope_prefix if region is not None else ""
+        sql.prepare_shared_facts(prefix, as_of, RuleSet.current())
+    try:
+        return _rebuild_each(counties, runs, problems, user, job, as_of, shared)
+    finally:
+        if shared:
+            sql.drop_shared_facts()
+
+
+def _rebuild_each(counties, runs, problems, user, job, as_of, shared):
     for done, county in enumerate(counties, start=1):
         try:
-            runs.append(rebuild_region(county, user=user, job=job, as_of=as_of))
+            runs.append(
+                rebuild_region(county, user=user, job=job, as_of=as_of, shared_facts=shared)
+            )
         except RunOverlap as exc:
             problems.append(str(exc))
         except Exception as exc:  # the run is already recorded as failed
@@ -66,7 +84,16 @@ def rebuild(region=None, *, user=None, job=None, as_of=None):
     return runs, problems
 
 
-def rebuild_region(county, *, user=None, job=None, as_of=None, engine=None, before_switch=None):
+def rebuild_region(
+    county,
+    *,
+    user=None,
+    job=None,
+    as_of=None,
+    engine=None,
+    before_switch=None,
+    shared_facts=False,
+):
     """Build all lists of ``county`` as a new run and make it current, atomically.
 
     Readers keep seeing the previous run until the new one is complete. A failure leaves the
@@ -90,7 +117,7 @@ def rebuild_region(county, *, user=None, job=None, as_of=None, engine=None, befo
                 from . import sql as builder
             else:
                 from . import portable as builder
-            counts = builder.build(run, rule_set, previous)
+            counts = builder.build(run, rule_set, previous, shared=shared_facts and engine == "sql")
             if before_switch is not None:
                 before_switch(run)
             ScreeningRun.objects.filter(region=county, is_current=True).update(is_current=False)

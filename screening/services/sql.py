@@ -12,9 +12,9 @@ from ..choices import RunStatus  # noqa: F401  (kept for readers of the SQL belo
 
 # Facts about every enterprise registered in the county: one row each, built once per run.
 FACTS_SQL = """
-CREATE TEMP TABLE scr_facts ON COMMIT DROP AS
+CREATE TEMP TABLE {table} AS
 WITH ent AS (
-    SELECT id, status, size, entity_type
+    SELECT id, status, size, entity_type, region_id
     FROM enterprises_enterprise
     WHERE region_id LIKE %(prefix)s
 ),
@@ -79,6 +79,7 @@ banks AS (
 ),
 base AS (
     SELECT ent.id AS enterprise_id,
+           ent.region_id,
            ent.status,
            ent.status IN ('surviving', 'operating') AS in_op,
            census.enterprise_id IS NOT NULL AS census_ok,
@@ -303,7 +304,30 @@ def params_for(run, rule_set, previous):
     }
 
 
-def build(run, rule_set, previous):
+def prepare_shared_facts(prefix, as_of, rule_set):
+    """Facts of every enterprise under ``prefix``, once, for a rebuild of many counties in
+    this session: each county's run then copies its slice instead of rescanning every table."""
+    params = {
+        "prefix": prefix + "%",
+        "as_of": as_of,
+        "weights": json.dumps(rule_set.weights),
+    }
+    params["census_year"], params["tax_years"] = latest_years()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS scr_facts_shared")
+        cursor.execute("SET work_mem = '256MB'")
+        cursor.execute("SET jit = off")
+        cursor.execute(FACTS_SQL.replace("{table}", "scr_facts_shared"), params)
+        cursor.execute("RESET work_mem")
+        cursor.execute("RESET jit")
+
+
+def drop_shared_facts():
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS scr_facts_shared")
+
+
+def build(run, rule_set, previous, shared=False):
     """Fill the run's lists, exclusions and diff (inside the caller's transaction)."""
     params = params_for(run, rule_set, previous)
     counts = {}
@@ -313,7 +337,14 @@ def build(run, rule_set, previous):
         # The grouped joins' row estimates are poor, so the planner's cost looks huge and JIT
         # compiles for ~1 s per statement: far more than the statements themselves take.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(FACTS_SQL, params)
+        if shared:
+            cursor.execute(
+                "CREATE TEMP TABLE scr_facts ON COMMIT DROP AS "
+                "SELECT * FROM scr_facts_shared WHERE region_id LIKE %(prefix)s",
+                params,
+            )
+        else:
+            cursor.execute(FACTS_SQL.replace("{table}", "scr_facts ON COMMIT DROP"), params)
         counts["registered"] = cursor.rowcount
         cursor.execute("ANALYZE scr_facts")
         for name, statement in STATEMENTS:
