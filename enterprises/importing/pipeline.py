@@ -341,9 +341,8 @@ class _Run:
         return 0
 
     def stage_columns(self):
-        extra = {
-            ImportKind.BANKS: [],
-        }.get(self.spec.kind, [("enterprise_id", "bigint")])
+        # Every kind but banks refers to an enterprise, resolved from the USCC in SQL.
+        extra = [] if self.spec.kind == ImportKind.BANKS else [("enterprise_id", "bigint")]
         return [(c.field, _SQL_TYPES[c.sql_type]) for c in self.spec.columns] + extra
 
     def create_stage(self):
