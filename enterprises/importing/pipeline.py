@@ -252,6 +252,7 @@ class _Run:
         key_fields = self.spec.key
         read = 0
         header_of = {c.field: h for h, c, _conv, _i in mapping}
+        self.header_of = header_of
         fields = [c.field for c in self.spec.columns]
         cells = [(h, c.field, c.required, conv, i) for h, c, conv, i in mapping]
         last_index = max(i for *_rest, i in cells)
@@ -382,6 +383,9 @@ class _Run:
             self.staged -= len(rows)
 
     def column_header(self, field):
+        """The column's header as written in the file (else its canonical Chinese name)."""
+        if field in getattr(self, "header_of", {}):
+            return self.header_of[field]
         for column in self.spec.columns:
             if column.field == field:
                 return column.cn
