@@ -8,6 +8,11 @@ from enterprises.models import enterprise_scope_q
 
 from .choices import ChangeKind, ListType, RunStatus, default_weights
 
+# NO_FK_NOTE: memberships, exclusions and changes are written by INSERT … SELECT from the
+# enterprises and the run of the same transaction, so they cannot point at missing rows; a
+# database foreign key would only add a deferred check per row at COMMIT (about 1 s per
+# 100k rows). Deletion still cascades (Django's on_delete), and runs clean up by run_id.
+
 
 class RuleSet(models.Model):
     """A versioned set of screening weights and thresholds; each run records the one it used."""
@@ -188,6 +193,7 @@ class ListMembership(models.Model):
         on_delete=models.CASCADE,
         related_name="memberships",
         db_index=False,  # served by the unique (run, list_type, enterprise) index
+        db_constraint=False,  # derived rows: see NO_FK_NOTE
     )
     list_type = models.CharField(_("list"), max_length=12, choices=ListType.choices)
     enterprise = models.ForeignKey(
@@ -195,6 +201,7 @@ class ListMembership(models.Model):
         verbose_name=_("enterprise"),
         on_delete=models.CASCADE,
         related_name="list_memberships",
+        db_constraint=False,  # derived rows: see NO_FK_NOTE
     )
     tier = models.PositiveSmallIntegerField(_("tier"), null=True, blank=True)
     batch_no = models.PositiveIntegerField(_("batch"), null=True, blank=True)
@@ -234,6 +241,7 @@ class ListExclusion(models.Model):
         on_delete=models.CASCADE,
         related_name="exclusions",
         db_index=False,  # served by the unique (run, list_type, enterprise) index
+        db_constraint=False,  # derived rows: see NO_FK_NOTE
     )
     list_type = models.CharField(_("list"), max_length=12, choices=ListType.choices)
     enterprise = models.ForeignKey(
@@ -241,6 +249,7 @@ class ListExclusion(models.Model):
         verbose_name=_("enterprise"),
         on_delete=models.CASCADE,
         related_name="list_exclusions",
+        db_constraint=False,  # derived rows: see NO_FK_NOTE
     )
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     obstacles = models.PositiveSmallIntegerField(_("obstacles"), default=1)
@@ -277,6 +286,7 @@ class ListChange(models.Model):
         on_delete=models.CASCADE,
         related_name="changes",
         db_index=False,  # served by the (run, list_type, change) index
+        db_constraint=False,  # derived rows: see NO_FK_NOTE
     )
     list_type = models.CharField(_("list"), max_length=12, choices=ListType.choices)
     change = models.CharField(_("change"), max_length=8, choices=ChangeKind.choices)
@@ -285,6 +295,7 @@ class ListChange(models.Model):
         verbose_name=_("enterprise"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,  # derived rows: see NO_FK_NOTE
     )
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
 
