@@ -94,3 +94,27 @@ def test_only_users_who_may_screen_can_rebuild(client, cast, lists):
     assert response.status_code == 302
     client.force_login(cast.staff)
     assert client.post(reverse("screening:rebuild"), {"region": LUCHENG}).status_code == 404
+
+
+def test_the_list_page_query_count_does_not_grow_with_rows(
+    client, cast, lists, django_assert_max_num_queries
+):
+    for _ in range(5):
+        firm = make_enterprise()
+        make_census(firm, census_year=2023)
+    rebuild()
+    client.force_login(cast.staff)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("screening:index"), {"list": "key_visit"}).status_code == 200
+
+
+def test_the_members_endpoint_query_count_does_not_grow_with_rows(
+    client, cast, lists, django_assert_max_num_queries
+):
+    for _ in range(5):
+        firm = make_enterprise()
+        make_census(firm, census_year=2023)
+    rebuild()
+    client.force_login(cast.staff)
+    with django_assert_max_num_queries(10):
+        assert client.get("/api/v1/lists/members/", {"list_type": "active"}).status_code == 200
