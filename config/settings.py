@@ -195,6 +195,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each enum after its choices class.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "core.choices.JobStatus",  # jobs and screening runs share it
+        "ImportStatusEnum": "enterprises.choices.ImportStatus",
+        "RegistrationStatusEnum": "enterprises.choices.RegistrationStatus",
+    },
 }
 
 # --- Security (RONGXIE_ENV=production) -------------------------------------------------

@@ -11,7 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["core", "accounts", "enterprises", "banks", "loans", "screening", "visits", "dashboards"]
-DJANGO_ADMIN = [sys.executable, "-m", "django"]
+# -P: run from inside an app without its modules (e.g. selectors.py) shadowing the stdlib.
+DJANGO_ADMIN = [sys.executable, "-P", "-m", "django"]
 
 
 def run(args, cwd):

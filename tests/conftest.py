@@ -67,3 +67,17 @@ def cast(regions):
 def fast_password_hashing(settings):
     # The cast creates eight users per test; real PBKDF2 would make that seconds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def jobs_run_in_process():
+    """Jobs run in-process in tests, as in the embedded default, even when REDIS_URL is set.
+
+    Tests that need a real worker (marked ``redis``) switch Celery to the broker themselves.
+    """
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

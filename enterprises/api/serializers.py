@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import JobSerializer
@@ -88,6 +89,7 @@ class ImportBatchDetailSerializer(ImportBatchSerializer):
     class Meta(ImportBatchSerializer.Meta):
         fields = [*ImportBatchSerializer.Meta.fields, "errors"]
 
+    @extend_schema_field(ImportRowErrorSerializer(many=True))
     def get_errors(self, batch):
         return ImportRowErrorSerializer(batch.errors.all()[:1000], many=True).data
 
