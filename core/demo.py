@@ -352,63 +352,12 @@ def create_users():
 
 def import_demo_file(kind, path):
     """Load one generated file through the import pipeline; returns a one-line summary."""
-    try:
-        from enterprises.importing import import_file
-    except ImportError:
-        return _load_without_pipeline(kind, path)
+    from enterprises.importing import import_file
+
     batch = import_file(kind, path, file_name=Path(path).name, force=True)
+    if batch.status != "applied":
+        raise RuntimeError(f"demo {kind} import not applied: {batch.message}")
     return (
         f"{batch.get_status_display()} · read {batch.rows_read}, created {batch.rows_created}, "
         f"updated {batch.rows_updated}, errors {batch.rows_failed}"
     )
-
-
-def _load_without_pipeline(kind, path):
-    # Stop-gap while the import pipeline is being built: banks and the register only.
-    from banks.models import Bank
-    from enterprises.models import Enterprise
-
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        data = list(reader)
-    if kind == "banks":
-        for code, name, parent, *_rest in sorted(data, key=lambda row: bool(row[2])):
-            Bank.objects.update_or_create(
-                code=code, defaults={"name": name, "parent_id": parent or None}
-            )
-        return f"{len(data)} banks"
-    if kind != "registry":
-        return "skipped (import pipeline not available)"
-    types = {"91": "enterprise", "92": "individual", "93": "cooperative"}
-    statuses = {
-        "存续": "surviving",
-        "在业": "operating",
-        "停业": "suspended",
-        "吊销": "revoked",
-        "注销": "cancelled",
-    }
-    sizes = {"微型": "micro", "小型": "small", "中型": "medium", "大型": "large", "": ""}
-    Enterprise.objects.bulk_create(
-        [
-            Enterprise(
-                uscc=row[0],
-                name=row[1],
-                entity_type=types[row[0][:2]],
-                legal_rep=row[3],
-                phone=row[4],
-                established_on=row[5],
-                registered_capital=row[6],
-                status=statuses[row[7]],
-                industry_code=row[8],
-                region_id=row[9],
-                address=row[10],
-                employees=row[11],
-                size=sizes[row[12]],
-            )
-            for row in data
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
-    return f"{len(data)} entities"

@@ -2,8 +2,9 @@ import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import demo
+from core import demo, jobs
 from enterprises.models import Enterprise, Region
+from enterprises.signals import batch_applied
 
 
 class Command(BaseCommand):
@@ -27,9 +28,14 @@ class Command(BaseCommand):
         townships = list(
             Region.objects.filter(parent_id=demo.COUNTY).values_list("code", flat=True)
         )
-        with tempfile.TemporaryDirectory() as directory:
+        # One list rebuild after all files, instead of one after each (what the signal does).
+        with tempfile.TemporaryDirectory() as directory, batch_applied.muted():
             paths = demo.generate_files(directory, townships, entities=entities)
             for kind in demo.IMPORT_ORDER:
                 batch = demo.import_demo_file(kind, paths[kind])
                 self.stdout.write(f"demo: {kind}: {batch}")
         demo.create_users()
+        job = jobs.run_now("screening.rebuild", params={"trigger": "demo"})
+        self.stdout.write(f"demo: screening lists: {job.get_status_display()} {job.counts}")
+        if job.error:
+            raise CommandError(job.error)
