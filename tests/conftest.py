@@ -81,3 +81,24 @@ def jobs_run_in_process():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def redis_worker(settings):
+    """A real Celery worker (in a thread) on the Redis broker, for tests marked ``redis``."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app as celery_app
+
+    celery_app.conf.update(task_always_eager=False, broker_url=settings.REDIS_URL)
+    try:
+        with start_worker(
+            celery_app,
+            perform_ping_check=False,
+            pool="solo",
+            loglevel="WARNING",
+            shutdown_timeout=10,
+        ):
+            yield
+    finally:
+        celery_app.conf.update(task_always_eager=True, broker_url=settings.CELERY_BROKER_URL)

@@ -3,10 +3,8 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
-from config.celery import app as celery_app
 from core import jobs
 from core.choices import JobStatus
 from enterprises.models import Region
@@ -16,18 +14,6 @@ from tests.factories import LUCHENG_STREET, make_census, make_enterprise
 from .helpers import members
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_worker(settings):
-    celery_app.conf.update(task_always_eager=False, broker_url=settings.REDIS_URL)
-    with start_worker(
-        celery_app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10
-    ):
-        yield
-    celery_app.conf.update(
-        task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER, broker_url=settings.CELERY_BROKER_URL
-    )
 
 
 def wait_until(check, seconds=60):
