@@ -14,7 +14,11 @@ def refresh_job(job):
 
 
 def refresh_after_import(sender, batch=None, **kwargs):
+    from django.conf import settings
     from django.db import transaction
+
+    if not settings.IS_POSTGRES:
+        return  # dashboards are computed by PostgreSQL only (see views.index)
 
     from core import jobs
 
