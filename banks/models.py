@@ -3,9 +3,19 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.querysets import RestrictedManager
-from enterprises.models import enterprise_scope_q
 
 from .choices import AssignmentRole, BankLevel
+
+
+def bank_rows_scope_q(scope):
+    """Rows tied to an enterprise and a bank: the enterprise in the region, the bank among the
+    user's branches (each condition only when the scope sets it)."""
+    q = Q()
+    if scope.region_prefix is not None:
+        q &= Q(enterprise__region__code__startswith=scope.region_prefix)
+    if scope.bank_codes is not None:
+        q &= Q(bank_id__in=list(scope.bank_codes))
+    return q
 
 
 class Bank(models.Model):
@@ -99,7 +109,4 @@ class BankAssignment(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
-        q = enterprise_scope_q(scope, "enterprise__") if scope.region_prefix else Q()
-        if scope.bank_codes is not None:
-            q &= Q(bank_id__in=list(scope.bank_codes))
-        return q
+        return bank_rows_scope_q(scope)

@@ -2,18 +2,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from banks.models import bank_rows_scope_q
 from core.querysets import RestrictedManager
-from enterprises.models import AMOUNT, enterprise_scope_q
+from enterprises.models import AMOUNT
 
 from .choices import Guarantee, LoanProduct
-
-
-def bank_reported_scope_q(scope):
-    """Rows a bank reported: in the region (by enterprise) and, for bank users, of their branches."""
-    q = enterprise_scope_q(scope, "enterprise__") if scope.region_prefix else Q()
-    if scope.bank_codes is not None:
-        q &= Q(bank_id__in=list(scope.bank_codes))
-    return q
 
 
 class CreditSnapshot(models.Model):
@@ -67,7 +60,7 @@ class CreditSnapshot(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
-        return bank_reported_scope_q(scope)
+        return bank_rows_scope_q(scope)
 
 
 class Loan(models.Model):
@@ -136,7 +129,7 @@ class Loan(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
-        return bank_reported_scope_q(scope)
+        return bank_rows_scope_q(scope)
 
     def outstanding_on(self, day):
         return self.disbursed_on <= day < self.matures_on
