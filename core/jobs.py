@@ -27,6 +27,11 @@ class JobError(Exception):
     """A failure whose message is meant for the user (already translated)."""
 
 
+# Returned by a handler whose work goes on in other tasks (one per part, e.g. a Celery group):
+# the job stays running, and the last part's ``part_done`` call finishes it.
+DETACHED = object()
+
+
 def job_handler(kind, label, action="change"):
     """Register ``func(job) -> counts`` as the handler of jobs of ``kind``.
 
@@ -88,7 +93,7 @@ def execute(job_id):
     job = Job.objects.get(pk=job_id)
     func = _HANDLERS[job.kind][0]
     try:
-        counts = func(job) or {}
+        counts = func(job)
     except JobError as exc:
         _finish(job, JobStatus.FAILED, error=str(exc))
     except Exception as exc:
@@ -100,8 +105,35 @@ def execute(job_id):
             trace=traceback.format_exc(),
         )
     else:
-        job.counts = {**job.counts, **counts}
+        if counts is DETACHED:
+            return
+        job.counts = {**job.counts, **(counts or {})}
         _finish(job, JobStatus.SUCCEEDED)
+
+
+def part_done(job_id, counts=None, problem=""):
+    """Record one finished part of a detached job (see ``DETACHED``); return True when this
+    was the last part, which finishes the job: failed if any part reported a problem.
+
+    Numbers in ``counts`` are added to the job's counts. The row lock keeps parts that finish
+    at the same moment from losing each other's counts.
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != JobStatus.RUNNING:
+            return False
+        for key, value in (counts or {}).items():
+            job.counts[key] = job.counts.get(key, 0) + value
+        if problem:
+            job.error = "; ".join(filter(None, [job.error, problem]))
+        job.progress_done += 1
+        job.heartbeat_at = timezone.now()
+        last = job.progress_done >= job.progress_total
+        if not last:
+            job.save(update_fields=["counts", "error", "progress_done", "heartbeat_at"])
+            return False
+        _finish(job, JobStatus.FAILED if job.error else JobStatus.SUCCEEDED, error=job.error)
+        return True
 
 
 def _finish(job, status, error="", trace=""):

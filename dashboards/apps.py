@@ -10,10 +10,18 @@ class DashboardsConfig(AppConfig):
     def ready(self):
         from enterprises.signals import batch_applied
 
-        from .jobs import refresh_after_import
+        from .jobs import refresh_after_import, refresh_after_rebuild
         from .snapshots import bump
 
         batch_applied.connect(refresh_after_import, dispatch_uid="dashboards.refresh_after_import")
+        try:
+            from screening.signals import lists_rebuilt
+        except ImportError:  # pragma: no cover  (screening is an optional neighbour)
+            pass
+        else:
+            lists_rebuilt.connect(
+                refresh_after_rebuild, dispatch_uid="dashboards.refresh_after_rebuild"
+            )
 
         watched = [
             "loans.Loan",

@@ -1,32 +1,52 @@
-"""The dashboard refresh job: recompute stored results after an import changed the data."""
+"""The dashboard refresh job: recompute stored results after imports and list rebuilds."""
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.jobs import job_handler
 
 from .snapshots import refresh_stale, warm_defaults
 
+KIND = "dashboards.refresh"
 
-@job_handler("dashboards.refresh", label=_lazy("Refresh dashboard figures"), action="view")
+
+@job_handler(KIND, label=_lazy("Refresh dashboard figures"), action="view")
 def refresh_job(job):
     """Recompute stale stored results, then each user region's landing dashboard."""
     return {"refreshed": refresh_stale(), "warmed": warm_defaults()}
 
 
-def refresh_after_import(sender, batch=None, **kwargs):
-    from django.conf import settings
-    from django.db import transaction
-
-    if not settings.IS_POSTGRES:
-        return  # dashboards are computed by PostgreSQL only (see views.index)
-
+def queue_refresh(*, user=None, region=None, **params):
+    """Queue one refresh once the current transaction commits, unless one is already waiting:
+    a queued refresh reads the data as it is when it starts, so a second would add nothing."""
     from core import jobs
+    from core.choices import JobStatus
+    from core.models import Job
 
-    transaction.on_commit(
-        lambda: jobs.enqueue(
-            "dashboards.refresh",
-            user=getattr(batch, "created_by", None),
-            region=getattr(batch, "region", None),
-            params={"trigger": "import", "batch": getattr(batch, "pk", None)},
-        )
+    def enqueue():
+        if Job.objects.filter(kind=KIND, status=JobStatus.QUEUED).exists():
+            return
+        with transaction.atomic():
+            jobs.enqueue(KIND, user=user, region=region, params=params)
+
+    transaction.on_commit(enqueue)
+
+
+def refresh_after_import(sender, batch=None, **kwargs):
+    """Imports change loans and credit data directly: refresh the figures."""
+    queue_refresh(
+        user=getattr(batch, "created_by", None),
+        region=getattr(batch, "region", None),
+        trigger="import",
+        batch=getattr(batch, "pk", None),
+    )
+
+
+def refresh_after_rebuild(sender, job=None, region=None, **kwargs):
+    """New current lists change the active and no-loan figures: refresh them."""
+    queue_refresh(
+        user=getattr(job, "created_by", None),
+        region=region,
+        trigger="screening",
+        job=getattr(job, "pk", None),
     )

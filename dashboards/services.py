@@ -2,7 +2,8 @@
 
 Every query is built from the user's *restricted* querysets (``Model.objects.restrict(user)``):
 their SQL is embedded as sub-selects, so the scoping rule (region prefix, bank branches) is
-applied exactly as everywhere else. PostgreSQL only (FILTER, DISTINCT ON, unnest, LEAST).
+applied exactly as everywhere else. The SQL runs on PostgreSQL and on the embedded SQLite
+default; only the grouping (GROUPING SETS vs UNION ALL) and a few expressions differ.
 
 Amounts are Decimal in 万元; rates are Decimal fractions rounded to 4 places; ``None`` where the
 definition says null (or where the data a KPI needs does not exist yet: no screening list).
@@ -169,8 +170,41 @@ def active_list_sql(region):
 
 
 # ---------------------------------------------------------------------------------------------
-# grouping keys: one query per KPI family computes the total and every grouping at once
-# (GROUP BY GROUPING SETS); keys are expressions over the row alias ``x``.
+# dialect: PostgreSQL computes every grouping in one pass (GROUPING SETS); the embedded SQLite
+# default runs one SELECT per grouping set, joined with UNION ALL. Same figures either way.
+
+
+def _postgres():
+    return connection.vendor == "postgresql"
+
+
+def money_sum(expr):
+    """SQL of an exact sum of an amount column.
+
+    SQLite keeps decimals as binary floats, so it sums whole millionths of 万元 (fen) as integers;
+    ``money()`` turns either result back into a Decimal.
+    """
+    if _postgres():
+        return f"SUM({expr})"
+    return f"SUM(CAST(ROUND(({expr}) * 1000000) AS INTEGER))"
+
+
+def money(value):
+    if value is None:
+        return ZERO
+    if isinstance(value, int) and not _postgres():
+        return Decimal(value).scaleb(-6)
+    return Decimal(value)
+
+
+def _any(condition):
+    """BOOL_OR of ``condition``, written so both backends understand it."""
+    return f"(MAX(CASE WHEN {condition} THEN 1 ELSE 0 END) = 1)"
+
+
+# ---------------------------------------------------------------------------------------------
+# grouping keys: one query per KPI family computes the total and every grouping at once;
+# keys are expressions over the row alias ``x``.
 
 
 def _child_level(region):
@@ -184,10 +218,12 @@ def region_key_length(region):
     return REGION_PREFIX_LENGTH[child_level] if child_level else 0
 
 
+SECTION_LETTERS = ", ".join(f"'{chr(c)}'" for c in range(ord("A"), ord("Z") + 1))
 ENT_KEYS = {
+    # GB/T 4754 section: the code's first letter, when it is one.
     "industry": (
-        "CASE WHEN SUBSTRING(x.e_industry FROM 1 FOR 1) ~ '^[A-Za-z]$' "
-        "THEN UPPER(SUBSTRING(x.e_industry FROM 1 FOR 1)) ELSE '' END"
+        f"CASE WHEN UPPER(SUBSTR(x.e_industry, 1, 1)) IN ({SECTION_LETTERS}) "
+        "THEN UPPER(SUBSTR(x.e_industry, 1, 1)) ELSE '' END"
     ),
     "entity_type": "x.e_type",
 }
@@ -197,13 +233,17 @@ def key_expr(name, region, day_column=None, bank_column=None):
     """SQL of grouping ``name`` over alias x (None when it does not apply to the family)."""
     if name == "region":
         length = region_key_length(region)
-        return f"SUBSTRING(x.e_region FROM 1 FOR {int(length)})" if length else None
+        return f"SUBSTR(x.e_region, 1, {int(length)})" if length else None
     if name in ENT_KEYS:
         return ENT_KEYS[name]
     if name == "bank":
         return "r.root" if bank_column else None
     if name == "month":
-        return f"DATE_TRUNC('month', {day_column})::date" if day_column else None
+        if not day_column:
+            return None
+        if _postgres():
+            return f"DATE_TRUNC('month', {day_column})::date"
+        return f"STRFTIME('%%Y-%%m-01', {day_column})"
     raise StatsError(name)
 
 
@@ -216,10 +256,24 @@ BANK_ROOTS = f"""
 """
 
 
-def _grouping_sql(names, region, day_column=None, bank_column=None, always=None):
-    """(select list, GROUP BY clause, decoder) for the total plus each applicable grouping.
+def grouped_query(
+    names,
+    region,
+    columns,
+    body,
+    params,
+    *,
+    day_column=None,
+    bank_column=None,
+    always=None,
+    ctes="",
+    cte_params=(),
+):
+    """(sql, params, decode) of ``SELECT gm, k, columns body`` for the total and each grouping.
 
-    ``always`` (e.g. a day column) is part of every grouping set.
+    ``gm`` says which grouping a row belongs to and ``k`` is its key as text; ``decode(row)``
+    turns them into (grouping name or None for the total, key). ``always`` (e.g. a day column)
+    is part of every grouping. ``ctes`` is a WITH clause placed before the whole statement.
     """
     exprs = []
     for name in names:
@@ -227,27 +281,34 @@ def _grouping_sql(names, region, day_column=None, bank_column=None, always=None)
         if expr is not None:
             exprs.append((name, expr))
     fixed = [always] if always else []
-    if not exprs:
-        group = f"GROUP BY {always}" if always else ""
-        return "0 AS gm, NULL AS k", group, lambda row: (None, None)
     n = len(exprs)
-    select = (
-        f"GROUPING({', '.join(e for _, e in exprs)}) AS gm, "
-        f"COALESCE({', '.join(f'({e})::text' for _, e in exprs)}) AS k"
-    )
-    sets = [f"({', '.join(fixed)})"] + [f"({', '.join([*fixed, e])})" for _, e in exprs]
     all_ones = (1 << n) - 1
     by_mask = {all_ones: None}
     for i, (name, _expr) in enumerate(exprs):
         by_mask[all_ones & ~(1 << (n - 1 - i))] = name
-    return (
-        select,
-        f"GROUP BY GROUPING SETS ({', '.join(sets)})",
-        lambda row: (
-            by_mask[row[0]],
-            row[1],
-        ),
-    )
+
+    def decode(row):
+        return by_mask[row[0]], row[1]
+
+    if _postgres() and exprs:
+        sets = [f"({', '.join(fixed)})"] + [f"({', '.join([*fixed, e])})" for _, e in exprs]
+        sql = f"""{ctes}
+            SELECT GROUPING({", ".join(e for _, e in exprs)}) AS gm,
+                   COALESCE({", ".join(f"CAST(({e}) AS TEXT)" for _, e in exprs)}) AS k, {columns}
+            {body}
+            GROUP BY GROUPING SETS ({", ".join(sets)})"""
+        return sql, [*cte_params, *params], decode
+    selects, all_params = [], list(cte_params)
+    group_sets = [(all_ones, "NULL", fixed)]
+    for i, (_name, expr) in enumerate(exprs):
+        group_sets.append(
+            (all_ones & ~(1 << (n - 1 - i)), f"CAST(({expr}) AS TEXT)", [*fixed, expr])
+        )
+    for mask, key, group in group_sets:
+        group_by = f"GROUP BY {', '.join(group)}" if group else ""
+        selects.append(f"SELECT {mask} AS gm, {key} AS k, {columns} {body} {group_by}")
+        all_params += params
+    return f"{ctes} " + " UNION ALL ".join(selects), all_params, decode
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,40 +327,55 @@ def _bank_join(names, column):
     return "", ""
 
 
+CREDIT_LOAN_AMOUNT = "CASE WHEN x.guarantee = 'credit' THEN x.amount ELSE 0 END"
+
+
 def loan_flows(src, names, region, start, end):
     """Disbursed amount and credit-loan amount in start..end."""
     ln_sql, ln_params = src.loans
-    select, group, decode = _grouping_sql(
-        names, region, day_column="x.disbursed_on", bank_column="x.bank_id"
+    ctes, join = _bank_join(names, "x.bank_id")
+    sql, params, decode = grouped_query(
+        names,
+        region,
+        f"{money_sum('x.amount')}, {money_sum(CREDIT_LOAN_AMOUNT)}",
+        f"FROM {ln_sql} x {join} WHERE x.disbursed_on BETWEEN %s AND %s",
+        [*ln_params, start, end],
+        day_column="x.disbursed_on",
+        bank_column="x.bank_id",
+        ctes=ctes,
     )
-    prefix, join = _bank_join(names, "x.bank_id")
-    sql = f"""{prefix}
-        SELECT {select}, SUM(x.amount), SUM(x.amount) FILTER (WHERE x.guarantee = 'credit')
-        FROM {ln_sql} x {join}
-        WHERE x.disbursed_on BETWEEN %s AND %s
-        {group}"""
     return {
-        decode(row): {"disbursed_amount": row[2] or ZERO, "credit_loan_amount": row[3] or ZERO}
-        for row in _fetch(sql, [*ln_params, start, end])
+        decode(row): {"disbursed_amount": money(row[2]), "credit_loan_amount": money(row[3])}
+        for row in _fetch(sql, params)
     }
 
 
 def renewal_balances(src, names, region, days):
     """{(day, (name, key)): balance} of renewals outstanding at each day (balance, else amount)."""
     ln_sql, ln_params = src.loans
-    select, group, decode = _grouping_sql(
-        [n for n in names if n != "month"], region, bank_column="x.bank_id", always="d.day"
+    days = sorted(set(days))
+    ctes, join = _bank_join(names, "x.bank_id")
+    values = ", ".join(["(%s)"] * len(days))
+    sql, params, decode = grouped_query(
+        [n for n in names if n != "month"],
+        region,
+        f"d.day, {money_sum('COALESCE(x.balance, x.amount)')}",
+        f"""FROM {ln_sql} x
+            JOIN (SELECT column1 AS day FROM (VALUES {values}) AS v) d
+              ON x.disbursed_on <= d.day AND x.matures_on > d.day
+            {join}
+            WHERE x.is_renewal""",
+        [*ln_params, *days],
+        bank_column="x.bank_id",
+        always="d.day",
+        ctes=ctes,
     )
-    prefix, join = _bank_join(names, "x.bank_id")
-    sql = f"""{prefix}
-        SELECT {select}, d.day, SUM(COALESCE(x.balance, x.amount))
-        FROM {ln_sql} x
-        JOIN UNNEST(%s::date[]) AS d(day) ON x.disbursed_on <= d.day AND x.matures_on > d.day
-        {join}
-        WHERE x.is_renewal
-        {group}"""
-    rows = _fetch(sql, [*ln_params, sorted(set(days))])
-    return {(row[2], decode(row)): row[3] or ZERO for row in rows}
+    rows = _fetch(sql, params)
+    return {(_as_date(row[2]), decode(row)): money(row[3]) for row in rows}
+
+
+def _as_date(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def first_loans(src, names, region, start, end):
@@ -312,12 +388,9 @@ def first_loans(src, names, region, start, end):
     """
     ln_sql, ln_params = src.loans
     cs_sql, cs_params = src.credit
-    select, group, decode = _grouping_sql(
-        names, region, day_column="x.first_day", bank_column="l.bank_id"
-    )
-    prefix, join = _bank_join(names, "l.bank_id")
+    bank_ctes, join = _bank_join(names, "l.bank_id")
     cols = ", ".join(ENT_COLUMNS)
-    sql = f"""{prefix}{"," if prefix else "WITH"} firsts AS (
+    ctes = f"""{bank_ctes}{"," if bank_ctes else "WITH"} firsts AS (
             SELECT enterprise_id, {", ".join(f"MIN({c}) AS {c}" for c in ENT_COLUMNS)},
                    MIN(day) AS first_day
             FROM (SELECT enterprise_id, {cols}, disbursed_on AS day FROM {ln_sql} l0
@@ -326,17 +399,25 @@ def first_loans(src, names, region, start, end):
                   WHERE first_loan_date IS NOT NULL) ev
             GROUP BY enterprise_id
             HAVING MIN(day) BETWEEN %s AND %s
-        )
-        SELECT {select}, COUNT(DISTINCT x.enterprise_id), SUM(l.amount)
-        FROM firsts x
-        LEFT JOIN {ln_sql} l ON l.enterprise_id = x.enterprise_id AND l.disbursed_on = x.first_day
-        {join}
-        WHERE NOT EXISTS (SELECT 1 FROM {cs_sql} c1 WHERE c1.enterprise_id = x.enterprise_id
-                          AND c1.loan_balance > 0 AND c1.as_of < x.first_day)
-        {group}"""
-    params = ln_params + cs_params + [start, end] + ln_params + cs_params
+        )"""
+    sql, params, decode = grouped_query(
+        names,
+        region,
+        f"COUNT(DISTINCT x.enterprise_id), {money_sum('l.amount')}",
+        f"""FROM firsts x
+            LEFT JOIN {ln_sql} l
+                   ON l.enterprise_id = x.enterprise_id AND l.disbursed_on = x.first_day
+            {join}
+            WHERE NOT EXISTS (SELECT 1 FROM {cs_sql} c1 WHERE c1.enterprise_id = x.enterprise_id
+                              AND c1.loan_balance > 0 AND c1.as_of < x.first_day)""",
+        ln_params + cs_params,
+        day_column="x.first_day",
+        bank_column="l.bank_id",
+        ctes=ctes,
+        cte_params=ln_params + cs_params + [start, end],
+    )
     return {
-        decode(row): {"first_loan_enterprises": row[2], "first_loan_amount": row[3] or ZERO}
+        decode(row): {"first_loan_enterprises": row[2], "first_loan_amount": money(row[3])}
         for row in _fetch(sql, params)
     }
 
@@ -349,31 +430,38 @@ def entity_figures(src, names, region, end):
     ent_sql, ent_params = src.ent
     cs_sql, cs_params = src.credit
     act_sql, act_params = src.active
-    select, group, decode = _grouping_sql([n for n in names if n not in ("bank", "month")], region)
-    sql = f"""
-        SELECT {select},
-               COUNT(*),
-               COUNT(*) FILTER (WHERE la.enterprise_id IS NULL AND NOT COALESCE(ca.had, FALSE)),
-               COUNT(*) FILTER (WHERE x.small_micro),
-               COUNT(*) FILTER (WHERE x.small_micro
-                                AND (COALESCE(la.outstanding, FALSE) OR COALESCE(ca.cur, FALSE)))
-        FROM (SELECT e0.*, (e0.e_size IN ('small', 'micro') OR e0.e_type = 'individual')
-                           AS small_micro
-              FROM {ent_sql} e0
-              WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) x
-        LEFT JOIN (SELECT enterprise_id, BOOL_OR(matures_on > %s) AS outstanding
-                   FROM {ln_sql} l GROUP BY 1) la ON la.enterprise_id = x.id
-        LEFT JOIN (SELECT enterprise_id,
-                          BOOL_OR(loan_balance > 0 OR first_loan_date IS NOT NULL) AS had,
-                          BOOL_OR(is_latest AND loan_balance > 0) AS cur
-                   FROM (SELECT c.*, as_of = MAX(as_of) OVER (PARTITION BY enterprise_id, bank_id)
-                                AS is_latest
-                         FROM {cs_sql} c) c2
-                   GROUP BY 1) ca ON ca.enterprise_id = x.id
-        {group}"""
-    params = ent_params + act_params + [end] + ln_params + cs_params
+    never_borrowed = "la.enterprise_id IS NULL AND NOT COALESCE(ca.had, FALSE)"
+    financed = "COALESCE(la.outstanding, FALSE) OR COALESCE(ca.cur, FALSE)"
+    sql, params, decode = grouped_query(
+        [n for n in names if n not in ("bank", "month")],
+        region,
+        f"""COUNT(*),
+            SUM(CASE WHEN {never_borrowed} THEN 1 ELSE 0 END),
+            SUM(CASE WHEN x.small_micro THEN 1 ELSE 0 END),
+            SUM(CASE WHEN x.small_micro AND ({financed}) THEN 1 ELSE 0 END)""",
+        f"""FROM (SELECT e0.*, (e0.e_size IN ('small', 'micro') OR e0.e_type = 'individual')
+                             AS small_micro
+                FROM {ent_sql} e0
+                WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) x
+            LEFT JOIN (SELECT enterprise_id, {_any("matures_on > %s")} AS outstanding
+                       FROM {ln_sql} l GROUP BY enterprise_id) la ON la.enterprise_id = x.id
+            LEFT JOIN (SELECT enterprise_id,
+                              {_any("loan_balance > 0 OR first_loan_date IS NOT NULL")} AS had,
+                              {_any("is_latest AND loan_balance > 0")} AS cur
+                       FROM (SELECT c.*,
+                                    as_of = MAX(as_of) OVER (PARTITION BY enterprise_id, bank_id)
+                                    AS is_latest
+                             FROM {cs_sql} c) c2
+                       GROUP BY enterprise_id) ca ON ca.enterprise_id = x.id""",
+        ent_params + act_params + [end] + ln_params + cs_params,
+    )
     return {
-        decode(row): {"active": row[2], "no_loan": row[3], "small_micro": row[4], "covered": row[5]}
+        decode(row): {
+            "active": row[2],
+            "no_loan": row[3] or 0,
+            "small_micro": row[4] or 0,
+            "covered": row[5] or 0,
+        }
         for row in _fetch(sql, params)
     }
 

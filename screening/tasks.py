@@ -2,7 +2,6 @@
 
 from celery import shared_task
 from celery.schedules import crontab
-from django.db.models import F
 
 from config.celery import app
 
@@ -18,21 +17,26 @@ app.conf.beat_schedule = {
 
 @shared_task(name="screening.tasks.rebuild_county")
 def rebuild_county(county_code, job_id=None):
-    """One county of a fanned-out job; the job's progress counts the finished counties."""
+    """One county of a fanned-out job; the last county to finish finishes the job."""
+    from core import jobs
     from core.models import Job
     from enterprises.models import Region
 
     from . import services
+    from .jobs import run_counts
+    from .signals import lists_rebuilt
 
     job = Job.objects.filter(pk=job_id).first() if job_id else None
     county = Region.objects.get(code=county_code)
+    runs, problem = [], ""
     try:
-        services.rebuild_region(county, user=job.created_by if job else None, job=job)
-    except services.RunOverlap:
-        pass  # the run in progress will produce this county's lists
-    finally:
-        if job_id:
-            Job.objects.filter(pk=job_id).update(progress_done=F("progress_done") + 1)
+        runs.append(services.rebuild_region(county, user=job.created_by if job else None, job=job))
+    except services.RunOverlap as exc:
+        problem = str(exc)
+    except Exception as exc:  # the run is already recorded as failed
+        problem = f"{county.name}: {exc}"
+    if job is not None and jobs.part_done(job.pk, counts=run_counts(runs), problem=problem):
+        lists_rebuilt.send(sender=rebuild_county, job=job, region=job.region)
 
 
 @shared_task(name="screening.tasks.nightly_rebuild")

@@ -1,20 +1,12 @@
-from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..forms import StatsParamsForm, region_in_scope
 from ..services import GROUP_BY_CHOICES, compute_stats
 from .serializers import StatsSerializer
-
-
-class StatsUnavailable(APIException):
-    status_code = 503
-    default_detail = _("Statistics need PostgreSQL; this installation runs on SQLite.")
-    default_code = "statistics_unavailable"
 
 
 class StatsView(APIView):
@@ -33,8 +25,6 @@ class StatsView(APIView):
         user = request.user
         if not user.scope.allows("view"):
             raise PermissionDenied()
-        if not settings.IS_POSTGRES:
-            raise StatsUnavailable()
         form = StatsParamsForm(request.query_params, user)
         if not form.is_valid():
             raise ValidationError({k: [str(m) for m in v] for k, v in form.errors.items()})

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from tests.dashboards.helpers import build_world
 from tests.factories import LUCHENG, PINGYANG, WENZHOU
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/stats/"
 PERIOD = {"start": "2025-01-01", "end": "2025-06-30"}

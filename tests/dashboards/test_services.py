@@ -10,7 +10,7 @@ from enterprises.models import Region
 from tests.dashboards.helpers import AOJIANG, KUNYANG, active_list_of, build_world
 from tests.factories import LUCHENG, PINGYANG, WENZHOU
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 START, END = date(2025, 1, 1), date(2025, 6, 30)
 
@@ -246,3 +246,44 @@ def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
     result = compute_dashboard(cast.regulator, region, date(today.year, 1, 1), today)
     assert StatsSnapshot.objects.count() == stored  # served from the warmed result
     assert result["totals"]["disbursed_amount"] >= 0
+
+
+def test_a_finished_rebuild_refreshes_the_stored_figures(
+    cast, world, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from core import jobs
+    from core.models import Job
+    from dashboards.models import StatsSnapshot
+    from dashboards.services import GROUP_BY_CHOICES
+    from dashboards.snapshots import data_version, snapshot_key, snapshot_spec
+
+    region = Region.objects.get(code=PINGYANG)
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        rebuild = jobs.run_now("screening.rebuild", user=cast.staff, region=region)
+    assert rebuild.status == "succeeded", rebuild.error
+    refresh = Job.objects.get(kind="dashboards.refresh")
+    assert refresh.status == "succeeded" and refresh.params["trigger"] == "screening"
+    # The county's landing dashboard is stored for the data as the rebuild left it, so the next
+    # page view reads it instead of computing.
+    spec = snapshot_spec(cast.staff, region, date(today.year, 1, 1), today, GROUP_BY_CHOICES)
+    assert StatsSnapshot.objects.filter(key=snapshot_key(spec), version=data_version()).exists()
+
+
+def test_waiting_refresh_is_not_queued_twice(cast, django_capture_on_commit_callbacks):
+    from config.celery import app as celery_app
+    from core.models import Job
+    from dashboards.jobs import queue_refresh
+
+    celery_app.conf.task_always_eager = False  # keep the first job waiting (no broker call made)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            queue_refresh(trigger="test")
+            queue_refresh(trigger="test")
+        for callback in callbacks[:2]:
+            callback()
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert Job.objects.filter(kind="dashboards.refresh").count() == 1

@@ -10,7 +10,7 @@ from dashboards.exports import safe_cell
 from tests.dashboards.helpers import KUNYANG, build_world
 from tests.factories import LUCHENG, PINGYANG, WENZHOU
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 PERIOD = {"start": "2025-01-01", "end": "2025-06-30"}
 

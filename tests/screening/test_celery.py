@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from core import jobs
-from core.choices import JobStatus
+from core.choices import TERMINAL_STATES, JobStatus
+from core.models import Job
 from enterprises.models import Region
 from screening.models import ScreeningRun
 from tests.factories import LUCHENG_STREET, make_census, make_enterprise
@@ -32,11 +33,15 @@ def test_a_city_rebuild_runs_one_task_per_county_on_a_worker(redis_worker, regio
     make_census(theirs, census_year=2023)
     with transaction.atomic():
         job = jobs.enqueue("screening.rebuild", region=Region.objects.get(code="330300"))
-    wait_until(
-        lambda: ScreeningRun.objects.filter(is_current=True, status="succeeded").count() == 12
-    )
+    # The job stays running while its county tasks work; the last one finishes it.
+    wait_until(lambda: Job.objects.get(pk=job.pk).status in TERMINAL_STATES)
     job.refresh_from_db()
-    assert job.status == JobStatus.SUCCEEDED and job.counts["dispatched"] == 12
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.progress_done, job.progress_total) == (12, 12)
+    assert job.counts["runs"] == 12 and job.counts["active"] == 2
+    assert ScreeningRun.objects.filter(is_current=True, status="succeeded").count() == 12
+    # Finished lists queue one refresh of the stored dashboard figures.
+    assert Job.objects.filter(kind="dashboards.refresh").exists()
     current = {r.region_id: r for r in ScreeningRun.objects.filter(is_current=True)}
     assert members(current["330326"], "active") == {mine.pk}
     assert members(current["330302"], "active") == {theirs.pk}
