@@ -21,6 +21,7 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 _HANDLERS = {}
+_COUNT_LABELS = {}
 
 
 class JobError(Exception):
@@ -32,17 +33,25 @@ class JobError(Exception):
 DETACHED = object()
 
 
-def job_handler(kind, label, action="change"):
+def job_handler(kind, label, action="change", count_labels=None):
     """Register ``func(job) -> counts`` as the handler of jobs of ``kind``.
 
-    ``action`` is what a user must be allowed to do (in the job's region) to start it.
+    ``action`` is what a user must be allowed to do (in the job's region) to start it;
+    ``count_labels`` names the keys of the counts it returns, for the job page.
     """
 
     def register(func):
         _HANDLERS[kind] = (func, label, action)
+        _COUNT_LABELS[kind] = dict(count_labels or {})
         return func
 
     return register
+
+
+def labelled_counts(job):
+    """[(label, value)] of a job's counts, labelled in the user's language where known."""
+    labels = _COUNT_LABELS.get(job.kind, {})
+    return [(str(labels.get(key, key)), value) for key, value in (job.counts or {}).items()]
 
 
 def kind_label(kind):
@@ -172,7 +181,12 @@ def rerun(job, user):
     return enqueue(job.kind, user=user, region=job.region, params=job.params, rerun_of=job)
 
 
-@job_handler("core.selfcheck", label=_lazy("System self-check"), action="change")
+@job_handler(
+    "core.selfcheck",
+    label=_lazy("System self-check"),
+    action="change",
+    count_labels={"steps": _lazy("Steps")},
+)
 def selfcheck(job):
     """Count to ``params.steps`` with progress: proves workers run jobs end to end."""
     steps = int(job.params.get("steps", 10))

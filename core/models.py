@@ -90,6 +90,12 @@ class Job(models.Model):
         return self.status in TERMINAL_STATES
 
     @property
+    def labelled_counts(self):
+        from .jobs import labelled_counts
+
+        return labelled_counts(self)
+
+    @property
     def percent(self):
         if self.status == JobStatus.SUCCEEDED:
             return 100

@@ -10,7 +10,15 @@ from .snapshots import refresh_stale, warm_defaults
 KIND = "dashboards.refresh"
 
 
-@job_handler(KIND, label=_lazy("Refresh dashboard figures"), action="view")
+@job_handler(
+    KIND,
+    label=_lazy("Refresh dashboard figures"),
+    action="view",
+    count_labels={
+        "refreshed": _lazy("Stored results recomputed"),
+        "warmed": _lazy("Landing dashboards prepared"),
+    },
+)
 def refresh_job(job):
     """Recompute stale stored results, then each user region's landing dashboard."""
     return {"refreshed": refresh_stale(), "warmed": warm_defaults()}

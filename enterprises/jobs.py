@@ -10,7 +10,18 @@ from .importing import import_file
 from .models import ImportBatch
 
 
-@job_handler("import", label=_("Data import"), action="import")
+@job_handler(
+    "import",
+    label=_("Data import"),
+    action="import",
+    count_labels={
+        "read": _("Rows read"),
+        "created": _("Created"),
+        "updated": _("Updated"),
+        "unchanged": _("Unchanged"),
+        "errors": _("Rows with errors"),
+    },
+)
 def run_import(job):
     """Import the stored upload of batch ``params.batch`` (dry run when ``params.dry_run``)."""
     batch = ImportBatch.objects.get(pk=job.params["batch"])

@@ -21,7 +21,20 @@ def run_counts(runs):
     return counts
 
 
-@job_handler("screening.rebuild", label=gettext_lazy("Rebuild screening lists"), action="screen")
+@job_handler(
+    "screening.rebuild",
+    label=gettext_lazy("Rebuild screening lists"),
+    action="screen",
+    count_labels={
+        "counties": gettext_lazy("Counties"),
+        "runs": gettext_lazy("Runs finished"),
+        "active": gettext_lazy("Active entities"),
+        "no_loan": gettext_lazy("No-loan entities"),
+        "key_visit": gettext_lazy("Key visit list"),
+        "entered": gettext_lazy("Entered a list"),
+        "left": gettext_lazy("Left a list"),
+    },
+)
 def rebuild_job(job):
     """One county: build it here. Several: one Celery task per county (a group), so more
     workers finish sooner; the job stays running until the last county task finishes it.

@@ -96,3 +96,25 @@ def test_regulator_cannot_rerun_a_job(client, cast):
     job = jobs.run_now("core.selfcheck", user=cast.regulator, params={"steps": 1})
     client.force_login(cast.regulator)
     assert client.post(reverse("core:job_rerun", args=[job.pk])).status_code == 403
+
+
+def test_job_page_names_counts_in_the_users_language(client, cast):
+    job = Job.objects.create(
+        kind="import", created_by=cast.staff, counts={"read": 12, "errors": 1, "odd_key": 3}
+    )
+    client.force_login(cast.staff)
+    page = client.get(reverse("core:job_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert "读取行数" in html and "有错误的行" in html
+    assert "odd_key" in html  # an unnamed key still shows, as it is
+
+
+def test_a_detached_job_finishes_with_its_last_part(cast):
+    job = Job.objects.create(kind="core.selfcheck", status=JobStatus.RUNNING, progress_total=2)
+    assert not jobs.part_done(job.pk, counts={"active": 3})
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.progress_done == 1
+    assert jobs.part_done(job.pk, counts={"active": 4}, problem="鹿城区: boom")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.counts == {"active": 7}
+    assert "鹿城区: boom" in job.error and job.progress_done == 2
