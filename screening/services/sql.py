@@ -1,6 +1,8 @@
-"""The PostgreSQL path: every list of a run is one INSERT … SELECT from one facts table.
+"""The PostgreSQL path: one facts table, then one INSERT … SELECT per list for every county
+of the rebuild at once (each row carries its county's run id).
 
-Evidence is gathered with grouped LEFT JOINs (hash joins), never ``EXISTS … OR EXISTS``,
+Evidence is gathered as one UNION ALL of every source, grouped once by enterprise (one hash
+aggregate and one join instead of a hash join per source); never ``EXISTS … OR EXISTS``,
 which PostgreSQL re-runs per row once its hash outgrows work_mem (docs: performance notes).
 """
 
@@ -8,102 +10,106 @@ import json
 
 from django.db import connection
 
-from ..choices import RunStatus  # noqa: F401  (kept for readers of the SQL below)
+from enterprises.choices import REGION_PREFIX_LENGTH, RegionLevel
 
-# Facts about every enterprise registered in the county: one row each, built once per run.
+COUNTY_LENGTH = REGION_PREFIX_LENGTH[RegionLevel.COUNTY]
+
+# Facts about every enterprise registered in the counties of the rebuild: one row each.
+# ``{in_scope}`` narrows every source to the counties when only a few are rebuilt; a rebuild
+# of (nearly) everything reads each table whole, which is cheaper than filtering it.
 FACTS_SQL = """
-CREATE TEMP TABLE {table} AS
-WITH ent AS (
-    SELECT id, status, size, entity_type, region_id
-    FROM enterprises_enterprise
-    WHERE region_id LIKE %(prefix)s
-),
-census AS (
-    SELECT DISTINCT c.enterprise_id
-    FROM enterprises_censusrecord c JOIN ent ON ent.id = c.enterprise_id
-    WHERE c.is_active
-      AND c.census_year = %(census_year)s
-),
-tax AS (
-    SELECT t.enterprise_id,
-           bool_or(coalesce(t.tax_paid, 0) > 0) AS paid,
-           bool_or(coalesce(t.tax_paid, 0) + coalesce(t.export_rebate, 0) > 0) AS paid_rebate,
-           bool_or(coalesce(t.taxable_sales, 0) > 0) AS sales
-    FROM enterprises_taxrecord t JOIN ent ON ent.id = t.enterprise_id
-    WHERE t.tax_year = ANY(%(tax_years)s)
-    GROUP BY t.enterprise_id
-),
-rating AS (
-    SELECT DISTINCT ON (t.enterprise_id) t.enterprise_id, t.credit_rating
-    FROM enterprises_taxrecord t JOIN ent ON ent.id = t.enterprise_id
-    ORDER BY t.enterprise_id, t.tax_year DESC
+CREATE TEMP TABLE scr_facts ON COMMIT DROP AS
+WITH evidence AS (
+    SELECT enterprise_id,
+           bool_or(census) AS census_ok,
+           bool_or(paid) AS paid,
+           bool_or(paid_rebate) AS paid_rebate,
+           bool_or(sales) AS sales,
+           -- the rating of the latest tax year: "2024A" > "2023B"
+           substr(max(rating_key), 5) AS rating,
+           bool_or(loan) AS loan_record,
+           bool_or(credit) AS credit_record,
+           min(first_on) AS first_on
+    FROM (
+        SELECT enterprise_id, true AS census, false AS paid, false AS paid_rebate,
+               false AS sales, NULL::text AS rating_key, false AS loan, false AS credit,
+               NULL::date AS first_on
+        FROM enterprises_censusrecord
+        WHERE is_active AND census_year = %(census_year)s {in_scope}
+        UNION ALL
+        SELECT enterprise_id, false,
+               tax_year = ANY(%(tax_years)s) AND coalesce(tax_paid, 0) > 0,
+               tax_year = ANY(%(tax_years)s)
+                   AND coalesce(tax_paid, 0) + coalesce(export_rebate, 0) > 0,
+               tax_year = ANY(%(tax_years)s) AND coalesce(taxable_sales, 0) > 0,
+               lpad(tax_year::text, 4, '0') || coalesce(credit_rating, ''),
+               false, false, NULL
+        FROM enterprises_taxrecord
+        WHERE true {in_scope}
+        UNION ALL
+        SELECT enterprise_id, false, false, false, false, NULL, true, false, disbursed_on
+        FROM loans_loan
+        WHERE disbursed_on <= %(as_of)s {in_scope}
+        UNION ALL
+        SELECT enterprise_id, false, false, false, false, NULL, false, true, first_loan_date
+        FROM loans_creditsnapshot
+        WHERE as_of <= %(as_of)s AND (loan_balance > 0 OR first_loan_date IS NOT NULL)
+              {in_scope}
+    ) sources
+    GROUP BY enterprise_id
 ),
 neg AS (
-    SELECT n.enterprise_id,
-           jsonb_agg(jsonb_build_object('code', 'neg_' || n.list_type, 'on', n.listed_on)
-                     ORDER BY n.listed_on, n.list_type) AS reasons,
-           count(DISTINCT n.list_type) AS types,
-           bool_and(n.list_type IN ('abnormal_operation', 'dishonest_debtor',
-                                    'serious_violation')) AS fixable
-    FROM enterprises_negativelistentry n JOIN ent ON ent.id = n.enterprise_id
-    WHERE n.listed_on <= %(as_of)s AND (n.removed_on IS NULL OR n.removed_on > %(as_of)s)
-    GROUP BY n.enterprise_id
-),
-loan AS (
-    SELECT l.enterprise_id, min(l.disbursed_on) AS first_on
-    FROM loans_loan l JOIN ent ON ent.id = l.enterprise_id
-    WHERE l.disbursed_on <= %(as_of)s
-    GROUP BY l.enterprise_id
-),
-credit AS (
-    SELECT c.enterprise_id, min(c.first_loan_date) AS first_on
-    FROM loans_creditsnapshot c JOIN ent ON ent.id = c.enterprise_id
-    WHERE c.as_of <= %(as_of)s AND (c.loan_balance > 0 OR c.first_loan_date IS NOT NULL)
-    GROUP BY c.enterprise_id
+    SELECT enterprise_id,
+           jsonb_agg(jsonb_build_object('code', 'neg_' || list_type, 'on', listed_on)
+                     ORDER BY listed_on, list_type) AS reasons,
+           count(DISTINCT list_type) AS types,
+           bool_and(list_type IN ('abnormal_operation', 'dishonest_debtor',
+                                  'serious_violation')) AS fixable
+    FROM enterprises_negativelistentry
+    WHERE listed_on <= %(as_of)s AND (removed_on IS NULL OR removed_on > %(as_of)s) {in_scope}
+    GROUP BY enterprise_id
 ),
 latest_credit AS (
-    SELECT DISTINCT ON (c.enterprise_id, c.bank_id) c.enterprise_id, c.bank_id, c.loan_balance
-    FROM loans_creditsnapshot c JOIN ent ON ent.id = c.enterprise_id
-    WHERE c.as_of <= %(as_of)s
-    ORDER BY c.enterprise_id, c.bank_id, c.as_of DESC
+    SELECT DISTINCT ON (enterprise_id, bank_id) enterprise_id, bank_id, loan_balance
+    FROM loans_creditsnapshot
+    WHERE as_of <= %(as_of)s {in_scope}
+    ORDER BY enterprise_id, bank_id, as_of DESC
 ),
 banks AS (
     SELECT enterprise_id, count(*) AS n FROM (
-        SELECT l.enterprise_id, l.bank_id
-        FROM loans_loan l JOIN ent ON ent.id = l.enterprise_id
-        WHERE l.disbursed_on <= %(as_of)s AND l.matures_on > %(as_of)s
+        SELECT enterprise_id, bank_id
+        FROM loans_loan
+        WHERE disbursed_on <= %(as_of)s AND matures_on > %(as_of)s {in_scope}
         UNION
         SELECT enterprise_id, bank_id FROM latest_credit WHERE loan_balance > 0
     ) lenders
     GROUP BY enterprise_id
 ),
 base AS (
-    SELECT ent.id AS enterprise_id,
-           ent.region_id,
-           ent.status,
-           ent.status IN ('surviving', 'operating') AS in_op,
-           census.enterprise_id IS NOT NULL AS census_ok,
-           coalesce(tax.paid, false) AS tax_paid,
-           coalesce(tax.paid_rebate, false) AND NOT coalesce(tax.paid, false) AS tax_rebate,
-           coalesce(tax.sales, false) AS tax_sales,
-           coalesce(rating.credit_rating, '') AS rating,
+    SELECT r.run_id,
+           e.id AS enterprise_id,
+           e.status,
+           e.status IN ('surviving', 'operating') AS in_op,
+           coalesce(ev.census_ok, false) AS census_ok,
+           coalesce(ev.paid, false) AS tax_paid,
+           coalesce(ev.paid_rebate, false) AND NOT coalesce(ev.paid, false) AS tax_rebate,
+           coalesce(ev.sales, false) AS tax_sales,
+           coalesce(ev.rating, '') AS rating,
            coalesce(neg.reasons, '[]'::jsonb) AS neg_reasons,
            coalesce(neg.types, 0) AS neg_types,
            coalesce(neg.fixable, true) AS neg_fixable,
-           loan.enterprise_id IS NOT NULL AS loan_record,
-           credit.enterprise_id IS NOT NULL AS credit_record,
-           least(loan.first_on, credit.first_on) AS first_on,
+           coalesce(ev.loan_record, false) AS loan_record,
+           coalesce(ev.credit_record, false) AS credit_record,
+           ev.first_on,
            coalesce(banks.n, 0) AS bank_count,
-           coalesce(ent.size, '') AS size,
-           ent.entity_type
-    FROM ent
-    LEFT JOIN census ON census.enterprise_id = ent.id
-    LEFT JOIN tax ON tax.enterprise_id = ent.id
-    LEFT JOIN rating ON rating.enterprise_id = ent.id
-    LEFT JOIN neg ON neg.enterprise_id = ent.id
-    LEFT JOIN loan ON loan.enterprise_id = ent.id
-    LEFT JOIN credit ON credit.enterprise_id = ent.id
-    LEFT JOIN banks ON banks.enterprise_id = ent.id
+           coalesce(e.size, '') AS size,
+           e.entity_type
+    FROM enterprises_enterprise e
+    JOIN scr_runs r ON r.county = left(e.region_id, {county_length})
+    LEFT JOIN evidence ev ON ev.enterprise_id = e.id
+    LEFT JOIN neg ON neg.enterprise_id = e.id
+    LEFT JOIN banks ON banks.enterprise_id = e.id
+    WHERE e.region_id LIKE %(prefix)s
 )
 SELECT base.*,
        base.census_ok OR base.tax_paid OR base.tax_rebate OR base.tax_sales AS evidence,
@@ -119,9 +125,19 @@ SELECT base.*,
 FROM base
 """
 
+IN_SCOPE = (
+    "AND enterprise_id IN (SELECT id FROM enterprises_enterprise WHERE region_id LIKE %(prefix)s)"
+)
+
 MEMBER_COLUMNS = (
     "run_id, list_type, enterprise_id, tier, batch_no, score, rating, bank_count, "
     "first_loan_on, reasons"
+)
+
+# Each statement reports how many rows it wrote per run (RETURNING, counted in the server).
+COUNTED = (
+    "WITH written AS (STATEMENT RETURNING run_id) "
+    "SELECT run_id, count(*) FROM written GROUP BY run_id"
 )
 
 EVIDENCE_JSON = """
@@ -146,7 +162,7 @@ STATEMENTS = [
         "active",
         f"""
         INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'active', enterprise_id, NULL, NULL, score, rating, bank_count,
+        SELECT run_id, 'active', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on, {EVIDENCE_JSON}
         FROM scr_facts WHERE active
         """,
@@ -155,7 +171,7 @@ STATEMENTS = [
         "no_loan",
         f"""
         INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'no_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
+        SELECT run_id, 'no_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                NULL, '[{{"code": "never_borrowed"}}]'::jsonb
         FROM scr_facts WHERE active AND NOT borrowed
         """,
@@ -164,7 +180,7 @@ STATEMENTS = [
         "has_loan",
         f"""
         INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'has_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
+        SELECT run_id, 'has_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on,
                CASE WHEN loan_record THEN '[{{"code": "loan_record"}}]'::jsonb ELSE '[]' END
                || CASE WHEN credit_record THEN '[{{"code": "credit_balance"}}]'::jsonb
@@ -176,7 +192,7 @@ STATEMENTS = [
         "first_loan",
         f"""
         INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'first_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
+        SELECT run_id, 'first_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on,
                jsonb_build_array(jsonb_build_object('code', 'first_loan_in_period',
                                                     'on', first_on))
@@ -187,8 +203,9 @@ STATEMENTS = [
         "key_visit",
         f"""
         INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'key_visit', enterprise_id, tier,
-               (row_number() OVER (PARTITION BY tier ORDER BY score DESC, enterprise_id) - 1)
+        SELECT run_id, 'key_visit', enterprise_id, tier,
+               (row_number() OVER (PARTITION BY run_id, tier
+                                   ORDER BY score DESC, enterprise_id) - 1)
                    / %(batch_size)s + 1,
                score, rating, bank_count, first_on,
                jsonb_build_array(jsonb_build_object('code', 'priority_score', 'score', score,
@@ -205,7 +222,7 @@ STATEMENTS = [
         f"""
         INSERT INTO screening_listexclusion
             (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
-        SELECT %(run)s, 'active', enterprise_id, {NOT_ACTIVE_JSON}, obstacles,
+        SELECT run_id, 'active', enterprise_id, {NOT_ACTIVE_JSON}, obstacles,
                obstacles = 1 AND (in_op OR status = 'suspended') AND neg_fixable
         FROM (
             SELECT *, (CASE WHEN in_op THEN 0 ELSE 1 END) + neg_types
@@ -219,7 +236,7 @@ STATEMENTS = [
         """
         INSERT INTO screening_listexclusion
             (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
-        SELECT %(run)s, 'key_visit', enterprise_id,
+        SELECT run_id, 'key_visit', enterprise_id,
                jsonb_build_array(jsonb_build_object('code', 'below_threshold', 'score', score,
                                                     'threshold', %(min_score)s)),
                1, false
@@ -228,47 +245,63 @@ STATEMENTS = [
     ),
 ]
 
-DIFF_ENTERED = """
-INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
-SELECT %(run)s, m.list_type, 'entered', m.enterprise_id, m.reasons
-FROM screening_listmembership m
-WHERE m.run_id = %(run)s
-  AND NOT EXISTS (SELECT 1 FROM screening_listmembership o
-                  WHERE o.run_id = %(prev)s AND o.list_type = m.list_type
-                    AND o.enterprise_id = m.enterprise_id)
-"""
-
+# The diff of every run against its previous run in one pass: a FULL JOIN of the two runs'
+# memberships on (run, list, enterprise) keeps the rows found on one side only.
 # Why an enterprise left a list: the new run's exclusion of that list when there is one,
 # else "not active" with the active list's reasons, else what changed for the derived list.
-DIFF_LEFT = """
-INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
-SELECT %(run)s, o.list_type, 'left', o.enterprise_id,
-       CASE
-         WHEN f.enterprise_id IS NULL THEN '[{"code": "left_region"}]'::jsonb
-         WHEN same.reasons IS NOT NULL THEN same.reasons
-         WHEN o.list_type <> 'first_loan' AND NOT f.active
-           THEN '[{"code": "not_active"}]'::jsonb || coalesce(act.reasons, '[]'::jsonb)
-         WHEN o.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
-         WHEN o.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
-         WHEN o.list_type = 'first_loan' AND f.first_on < %(start)s
-           THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_earlier',
-                                                     'on', f.first_on))
-         WHEN o.list_type = 'first_loan' AND f.first_on > %(end)s
-           THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_later',
-                                                     'on', f.first_on))
-         ELSE '[{"code": "no_loan_record"}]'::jsonb
-       END
-FROM screening_listmembership o
-LEFT JOIN scr_facts f ON f.enterprise_id = o.enterprise_id
-LEFT JOIN screening_listexclusion same
-       ON same.run_id = %(run)s AND same.list_type = o.list_type
-      AND same.enterprise_id = o.enterprise_id
-LEFT JOIN screening_listexclusion act
-       ON act.run_id = %(run)s AND act.list_type = 'active' AND act.enterprise_id = o.enterprise_id
-WHERE o.run_id = %(prev)s
-  AND NOT EXISTS (SELECT 1 FROM screening_listmembership m
-                  WHERE m.run_id = %(run)s AND m.list_type = o.list_type
-                    AND m.enterprise_id = o.enterprise_id)
+DIFF = """
+WITH new AS (
+    SELECT m.run_id, m.list_type, m.enterprise_id, m.reasons
+    FROM screening_listmembership m
+    WHERE m.run_id IN (SELECT run_id FROM scr_runs WHERE prev_id IS NOT NULL)
+),
+old AS (
+    SELECT r.run_id, o.list_type, o.enterprise_id
+    FROM screening_listmembership o JOIN scr_runs r ON o.run_id = r.prev_id
+),
+changed AS MATERIALIZED (
+    SELECT coalesce(n.run_id, o.run_id) AS run_id,
+           coalesce(n.list_type, o.list_type) AS list_type,
+           coalesce(n.enterprise_id, o.enterprise_id) AS enterprise_id,
+           n.run_id IS NOT NULL AS entered,
+           n.reasons
+    FROM new n
+    FULL JOIN old o
+      ON o.run_id = n.run_id AND o.list_type = n.list_type AND o.enterprise_id = n.enterprise_id
+    WHERE n.run_id IS NULL OR o.run_id IS NULL
+),
+written AS (
+    INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
+    SELECT c.run_id, c.list_type, CASE WHEN c.entered THEN 'entered' ELSE 'left' END,
+           c.enterprise_id,
+           CASE
+             WHEN c.entered THEN c.reasons
+             WHEN f.enterprise_id IS NULL THEN '[{"code": "left_region"}]'::jsonb
+             WHEN same.reasons IS NOT NULL THEN same.reasons
+             WHEN c.list_type <> 'first_loan' AND NOT f.active
+               THEN '[{"code": "not_active"}]'::jsonb || coalesce(act.reasons, '[]'::jsonb)
+             WHEN c.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
+             WHEN c.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
+             WHEN c.list_type = 'first_loan' AND f.first_on < %(start)s
+               THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_earlier',
+                                                         'on', f.first_on))
+             WHEN c.list_type = 'first_loan' AND f.first_on > %(end)s
+               THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_later',
+                                                         'on', f.first_on))
+             ELSE '[{"code": "no_loan_record"}]'::jsonb
+           END
+    FROM changed c
+    LEFT JOIN scr_facts f
+           ON NOT c.entered AND f.run_id = c.run_id AND f.enterprise_id = c.enterprise_id
+    LEFT JOIN screening_listexclusion same
+           ON NOT c.entered AND same.run_id = c.run_id AND same.list_type = c.list_type
+          AND same.enterprise_id = c.enterprise_id
+    LEFT JOIN screening_listexclusion act
+           ON NOT c.entered AND act.run_id = c.run_id AND act.list_type = 'active'
+          AND act.enterprise_id = c.enterprise_id
+    RETURNING run_id, change
+)
+SELECT run_id, change, count(*) FROM written GROUP BY run_id, change
 """
 
 
@@ -284,18 +317,30 @@ def latest_years():
     return census_year, tax_years
 
 
-def params_for(run, rule_set, previous):
-    start, end = run.period_start, run.period_end
+def common_prefix(codes):
+    prefix = codes[0]
+    for code in codes[1:]:
+        while not code.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+def params_for(runs, rule_set):
+    first = runs[0]
+    # Every run of one rebuild shares its day, period and rule set (one statement serves all).
+    assert all(
+        (r.as_of, r.period_start, r.period_end)
+        == (first.as_of, first.period_start, first.period_end)
+        for r in runs
+    )
     census_year, tax_years = latest_years()
     return {
         "census_year": census_year,
         "tax_years": tax_years,
-        "run": run.pk,
-        "prev": previous.pk if previous else None,
-        "prefix": run.region.scope_prefix + "%",
-        "as_of": run.as_of,
-        "start": start,
-        "end": end,
+        "prefix": common_prefix([r.region.scope_prefix for r in runs]) + "%",
+        "as_of": first.as_of,
+        "start": first.period_start,
+        "end": first.period_end,
         "weights": json.dumps(rule_set.weights),
         "tier1": rule_set.tier1_min_score,
         "tier2": rule_set.tier2_min_score,
@@ -304,57 +349,53 @@ def params_for(run, rule_set, previous):
     }
 
 
-def prepare_shared_facts(prefix, as_of, rule_set):
-    """Facts of every enterprise under ``prefix``, once, for a rebuild of many counties in
-    this session: each county's run then copies its slice instead of rescanning every table."""
-    params = {
-        "prefix": prefix + "%",
-        "as_of": as_of,
-        "weights": json.dumps(rule_set.weights),
-    }
-    params["census_year"], params["tax_years"] = latest_years()
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS scr_facts_shared")
-        cursor.execute("SET work_mem = '256MB'")
-        cursor.execute("SET jit = off")
-        cursor.execute(FACTS_SQL.replace("{table}", "scr_facts_shared"), params)
-        cursor.execute("RESET work_mem")
-        cursor.execute("RESET jit")
+def build(pairs, rule_set):
+    """Fill the lists, exclusions and diff of every ``(run, previous run or None)`` in
+    ``pairs`` (inside the caller's transaction); returns ``{run id: counts}``."""
+    runs = [run for run, _previous in pairs]
+    params = params_for(runs, rule_set)
+    counts = {run.pk: {"registered": 0} for run in runs}
+    for run in runs:
+        counts[run.pk].update({name: 0 for name, _statement in STATEMENTS})
+        counts[run.pk]["reserve"] = 0  # no financing-need source yet (visits app is empty)
 
+    def add(rows, name=None):
+        for row in rows:
+            counts[row[0]][name or row[1]] = row[-1]
 
-def drop_shared_facts():
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS scr_facts_shared")
-
-
-def build(run, rule_set, previous, shared=False):
-    """Fill the run's lists, exclusions and diff (inside the caller's transaction)."""
-    params = params_for(run, rule_set, previous)
-    counts = {}
+    # A few counties: narrow each source to them; many: read each table once, whole.
+    in_scope = IN_SCOPE if len(runs) <= 2 else ""
+    facts_sql = FACTS_SQL.replace("{in_scope}", in_scope).replace(
+        "{county_length}", str(COUNTY_LENGTH)
+    )
     with connection.cursor() as cursor:
         # Evidence joins hash ~1M rows: give them memory so they stay hashed (see docstring).
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # The grouped joins' row estimates are poor, so the planner's cost looks huge and JIT
         # compiles for ~1 s per statement: far more than the statements themselves take.
         cursor.execute("SET LOCAL jit = off")
-        if shared:
-            cursor.execute(
-                "CREATE TEMP TABLE scr_facts ON COMMIT DROP AS "
-                "SELECT * FROM scr_facts_shared WHERE region_id LIKE %(prefix)s",
-                params,
-            )
-        else:
-            cursor.execute(FACTS_SQL.replace("{table}", "scr_facts ON COMMIT DROP"), params)
-        counts["registered"] = cursor.rowcount
-        cursor.execute("ANALYZE scr_facts")
+        cursor.execute(
+            "CREATE TEMP TABLE scr_runs (county text PRIMARY KEY, run_id bigint NOT NULL, "
+            "prev_id bigint) ON COMMIT DROP"
+        )
+        cursor.executemany(
+            "INSERT INTO scr_runs (county, run_id, prev_id) VALUES (%s, %s, %s)",
+            [
+                (run.region.scope_prefix, run.pk, previous.pk if previous else None)
+                for run, previous in pairs
+            ],
+        )
+        cursor.execute(facts_sql, params)
+        cursor.execute("SELECT run_id, count(*) FROM scr_facts GROUP BY run_id")
+        add(cursor.fetchall(), "registered")
         for name, statement in STATEMENTS:
-            cursor.execute(statement, params)
-            counts[name] = cursor.rowcount
-        counts["reserve"] = 0  # no financing-need source yet (visits app is empty)
-        if previous is not None:
-            cursor.execute(DIFF_ENTERED, params)
-            counts["entered"] = cursor.rowcount
-            cursor.execute(DIFF_LEFT, params)
-            counts["left"] = cursor.rowcount
-        cursor.execute("DROP TABLE scr_facts")
+            cursor.execute(COUNTED.replace("STATEMENT", statement), params)
+            add(cursor.fetchall(), name)
+        if any(previous is not None for _run, previous in pairs):
+            for run, previous in pairs:
+                if previous is not None:
+                    counts[run.pk].update(entered=0, left=0)
+            cursor.execute(DIFF, params)
+            add(cursor.fetchall())
+        cursor.execute("DROP TABLE scr_facts, scr_runs")
     return counts
