@@ -245,64 +245,68 @@ STATEMENTS = [
     ),
 ]
 
-# The diff of every run against its previous run in one pass: a FULL JOIN of the two runs'
-# memberships on (run, list, enterprise) keeps the rows found on one side only.
-# Why an enterprise left a list: the new run's exclusion of that list when there is one,
-# else "not active" with the active list's reasons, else what changed for the derived list.
-DIFF = """
-WITH new AS (
-    SELECT m.run_id, m.list_type, m.enterprise_id, m.reasons
-    FROM screening_listmembership m
-    WHERE m.run_id IN (SELECT run_id FROM scr_runs WHERE prev_id IS NOT NULL)
-),
-old AS (
-    SELECT r.run_id, o.list_type, o.enterprise_id
-    FROM screening_listmembership o JOIN scr_runs r ON o.run_id = r.prev_id
-),
-changed AS MATERIALIZED (
-    SELECT coalesce(n.run_id, o.run_id) AS run_id,
-           coalesce(n.list_type, o.list_type) AS list_type,
+# The diff of each run against its previous run: per run, one FULL JOIN of the two runs'
+# memberships on (list, enterprise), both read by the unique (run, list, enterprise) index,
+# keeps the keys found on one side only. Usually few; their reasons are looked up after.
+DIFF_KEYS = """
+CREATE TEMP TABLE scr_changes ON COMMIT DROP AS
+SELECT r.run_id, c.list_type, c.enterprise_id, c.entered
+FROM scr_runs r
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.list_type, o.list_type) AS list_type,
            coalesce(n.enterprise_id, o.enterprise_id) AS enterprise_id,
-           n.run_id IS NOT NULL AS entered,
-           n.reasons
-    FROM new n
-    FULL JOIN old o
-      ON o.run_id = n.run_id AND o.list_type = n.list_type AND o.enterprise_id = n.enterprise_id
-    WHERE n.run_id IS NULL OR o.run_id IS NULL
-),
-written AS (
-    INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
-    SELECT c.run_id, c.list_type, CASE WHEN c.entered THEN 'entered' ELSE 'left' END,
-           c.enterprise_id,
-           CASE
-             WHEN c.entered THEN c.reasons
-             WHEN f.enterprise_id IS NULL THEN '[{"code": "left_region"}]'::jsonb
-             WHEN same.reasons IS NOT NULL THEN same.reasons
-             WHEN c.list_type <> 'first_loan' AND NOT f.active
-               THEN '[{"code": "not_active"}]'::jsonb || coalesce(act.reasons, '[]'::jsonb)
-             WHEN c.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
-             WHEN c.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
-             WHEN c.list_type = 'first_loan' AND f.first_on < %(start)s
-               THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_earlier',
-                                                         'on', f.first_on))
-             WHEN c.list_type = 'first_loan' AND f.first_on > %(end)s
-               THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_later',
-                                                         'on', f.first_on))
-             ELSE '[{"code": "no_loan_record"}]'::jsonb
-           END
-    FROM changed c
-    LEFT JOIN scr_facts f
-           ON NOT c.entered AND f.run_id = c.run_id AND f.enterprise_id = c.enterprise_id
-    LEFT JOIN screening_listexclusion same
-           ON NOT c.entered AND same.run_id = c.run_id AND same.list_type = c.list_type
-          AND same.enterprise_id = c.enterprise_id
-    LEFT JOIN screening_listexclusion act
-           ON NOT c.entered AND act.run_id = c.run_id AND act.list_type = 'active'
-          AND act.enterprise_id = c.enterprise_id
-    RETURNING run_id, change
-)
-SELECT run_id, change, count(*) FROM written GROUP BY run_id, change
+           n.enterprise_id IS NOT NULL AS entered
+    FROM (SELECT list_type, enterprise_id FROM screening_listmembership
+          WHERE run_id = r.run_id) n
+    FULL JOIN (SELECT list_type, enterprise_id FROM screening_listmembership
+               WHERE run_id = r.prev_id) o
+      ON o.list_type = n.list_type AND o.enterprise_id = n.enterprise_id
+    WHERE n.enterprise_id IS NULL OR o.enterprise_id IS NULL
+) c
+WHERE r.prev_id IS NOT NULL
 """
+
+# Why an enterprise entered: its reasons on the list. Why it left: the new run's exclusion
+# of that list when there is one, else "not active" with the active list's reasons, else
+# what changed for the derived list.
+DIFF = """
+INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
+SELECT c.run_id, c.list_type, CASE WHEN c.entered THEN 'entered' ELSE 'left' END,
+       c.enterprise_id,
+       CASE
+         WHEN c.entered THEN m.reasons
+         WHEN f.enterprise_id IS NULL THEN '[{"code": "left_region"}]'::jsonb
+         WHEN same.reasons IS NOT NULL THEN same.reasons
+         WHEN c.list_type <> 'first_loan' AND NOT f.active
+           THEN '[{"code": "not_active"}]'::jsonb || coalesce(act.reasons, '[]'::jsonb)
+         WHEN c.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
+         WHEN c.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
+         WHEN c.list_type = 'first_loan' AND f.first_on < %(start)s
+           THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_earlier',
+                                                     'on', f.first_on))
+         WHEN c.list_type = 'first_loan' AND f.first_on > %(end)s
+           THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_later',
+                                                     'on', f.first_on))
+         ELSE '[{"code": "no_loan_record"}]'::jsonb
+       END
+FROM scr_changes c
+LEFT JOIN screening_listmembership m
+       ON c.entered AND m.run_id = c.run_id AND m.list_type = c.list_type
+      AND m.enterprise_id = c.enterprise_id
+LEFT JOIN scr_facts f
+       ON NOT c.entered AND f.run_id = c.run_id AND f.enterprise_id = c.enterprise_id
+LEFT JOIN screening_listexclusion same
+       ON NOT c.entered AND same.run_id = c.run_id AND same.list_type = c.list_type
+      AND same.enterprise_id = c.enterprise_id
+LEFT JOIN screening_listexclusion act
+       ON NOT c.entered AND act.run_id = c.run_id AND act.list_type = 'active'
+      AND act.enterprise_id = c.enterprise_id
+"""
+
+DIFF_COUNTS = (
+    "SELECT run_id, CASE WHEN entered THEN 'entered' ELSE 'left' END, count(*) "
+    "FROM scr_changes GROUP BY 1, 2"
+)
 
 
 def latest_years():
@@ -395,7 +399,12 @@ def build(pairs, rule_set):
             for run, previous in pairs:
                 if previous is not None:
                     counts[run.pk].update(entered=0, left=0)
+            cursor.execute(DIFF_KEYS)
+            # Real row counts let the planner look the (usually few) changes up by index.
+            cursor.execute("ANALYZE scr_changes")
             cursor.execute(DIFF, params)
+            cursor.execute(DIFF_COUNTS)
             add(cursor.fetchall())
+            cursor.execute("DROP TABLE scr_changes")
         cursor.execute("DROP TABLE scr_facts, scr_runs")
     return counts
