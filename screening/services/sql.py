@@ -123,6 +123,9 @@ SELECT base.*,
        + coalesce((%(weights)s::jsonb -> 'size' ->> base.size)::int, 0)
        + coalesce((%(weights)s::jsonb -> 'entity_type' ->> base.entity_type)::int, 0) AS score
 FROM base
+-- Rows of one run together: each list's rows of a run then share few pages, so the diff and
+-- the list pages, which read one run at a time, read only those.
+ORDER BY base.run_id, base.enterprise_id
 """
 
 IN_SCOPE = (
