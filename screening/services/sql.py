@@ -137,12 +137,6 @@ MEMBER_COLUMNS = (
     "first_loan_on, reasons"
 )
 
-# Each statement reports how many rows it wrote per run (RETURNING, counted in the server).
-COUNTED = (
-    "WITH written AS (STATEMENT RETURNING run_id) "
-    "SELECT run_id, count(*) FROM written GROUP BY run_id"
-)
-
 EVIDENCE_JSON = """
     '[{"code": "in_operation"}]'::jsonb
     || CASE WHEN census_ok THEN '[{"code": "census_active"}]'::jsonb ELSE '[]' END
@@ -160,52 +154,35 @@ NOT_ACTIVE_JSON = """
             ELSE '[]' END
 """
 
-STATEMENTS = [
-    (
-        "active",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT run_id, 'active', enterprise_id, NULL, NULL, score, rating, bank_count,
-               first_on, {EVIDENCE_JSON}
+# Every list's rows for every run, written by one INSERT (one pass, one plan) as a UNION ALL
+# of one SELECT per list.
+MEMBER_SELECTS = {
+    "active": f"""
+        SELECT run_id, 'active', enterprise_id, NULL::smallint, NULL::integer, score, rating,
+               bank_count, first_on, {EVIDENCE_JSON}
         FROM scr_facts WHERE active
         """,
-    ),
-    (
-        "no_loan",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
+    "no_loan": """
         SELECT run_id, 'no_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
-               NULL, '[{{"code": "never_borrowed"}}]'::jsonb
+               NULL, '[{"code": "never_borrowed"}]'::jsonb
         FROM scr_facts WHERE active AND NOT borrowed
         """,
-    ),
-    (
-        "has_loan",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
+    "has_loan": """
         SELECT run_id, 'has_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on,
-               CASE WHEN loan_record THEN '[{{"code": "loan_record"}}]'::jsonb ELSE '[]' END
-               || CASE WHEN credit_record THEN '[{{"code": "credit_balance"}}]'::jsonb
+               CASE WHEN loan_record THEN '[{"code": "loan_record"}]'::jsonb ELSE '[]' END
+               || CASE WHEN credit_record THEN '[{"code": "credit_balance"}]'::jsonb
                        ELSE '[]' END
         FROM scr_facts WHERE active AND borrowed
         """,
-    ),
-    (
-        "first_loan",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
+    "first_loan": """
         SELECT run_id, 'first_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on,
                jsonb_build_array(jsonb_build_object('code', 'first_loan_in_period',
                                                     'on', first_on))
         FROM scr_facts WHERE first_on BETWEEN %(start)s AND %(end)s
         """,
-    ),
-    (
-        "key_visit",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
+    "key_visit": """
         SELECT run_id, 'key_visit', enterprise_id, tier,
                (row_number() OVER (PARTITION BY run_id, tier
                                    ORDER BY score DESC, enterprise_id) - 1)
@@ -219,34 +196,40 @@ STATEMENTS = [
             FROM scr_facts WHERE active AND score >= %(min_score)s
         ) ranked
         """,
-    ),
-    (
-        "excluded_active",
-        f"""
-        INSERT INTO screening_listexclusion
-            (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
-        SELECT run_id, 'active', enterprise_id, {NOT_ACTIVE_JSON}, obstacles,
-               obstacles = 1 AND (in_op OR status = 'suspended') AND neg_fixable
-        FROM (
-            SELECT *, (CASE WHEN in_op THEN 0 ELSE 1 END) + neg_types
-                      + (CASE WHEN evidence THEN 0 ELSE 1 END) AS obstacles
-            FROM scr_facts WHERE NOT active
-        ) f
-        """,
-    ),
-    (
-        "excluded_key_visit",
-        """
-        INSERT INTO screening_listexclusion
-            (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
-        SELECT run_id, 'key_visit', enterprise_id,
-               jsonb_build_array(jsonb_build_object('code', 'below_threshold', 'score', score,
-                                                    'threshold', %(min_score)s)),
-               1, false
-        FROM scr_facts WHERE active AND score < %(min_score)s
-        """,
-    ),
-]
+}
+
+# Each statement reports how many rows it wrote per run and list (counted in the server).
+MEMBERS = f"""
+WITH written AS (
+    INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
+    {" UNION ALL ".join(f"({select})" for select in MEMBER_SELECTS.values())}
+    RETURNING run_id, list_type
+)
+SELECT run_id, list_type, count(*) FROM written GROUP BY run_id, list_type
+"""
+
+EXCLUSIONS = f"""
+WITH written AS (
+    INSERT INTO screening_listexclusion
+        (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
+    (SELECT run_id, 'active', enterprise_id, {NOT_ACTIVE_JSON}, obstacles,
+            obstacles = 1 AND (in_op OR status = 'suspended') AND neg_fixable
+     FROM (
+         SELECT *, (CASE WHEN in_op THEN 0 ELSE 1 END) + neg_types
+                   + (CASE WHEN evidence THEN 0 ELSE 1 END) AS obstacles
+         FROM scr_facts WHERE NOT active
+     ) f)
+    UNION ALL
+    (SELECT run_id, 'key_visit', enterprise_id,
+            jsonb_build_array(jsonb_build_object('code', 'below_threshold', 'score', score,
+                                                 'threshold', %(min_score)s)),
+            1, false
+     FROM scr_facts WHERE active AND score < %(min_score)s)
+    RETURNING run_id, 'excluded_' || list_type AS name
+)
+SELECT run_id, name, count(*) FROM written GROUP BY run_id, name
+"""
+
 
 # The diff of each run against its previous run: per run, one FULL JOIN of the two runs'
 # memberships on (list, enterprise), both read by the unique (run, list, enterprise) index,
@@ -363,7 +346,8 @@ def build(pairs, rule_set):
     params = params_for(runs, rule_set)
     counts = {run.pk: {"registered": 0} for run in runs}
     for run in runs:
-        counts[run.pk].update({name: 0 for name, _statement in STATEMENTS})
+        counts[run.pk].update({name: 0 for name in MEMBER_SELECTS})
+        counts[run.pk].update(excluded_active=0, excluded_key_visit=0)
         counts[run.pk]["reserve"] = 0  # no financing-need source yet (visits app is empty)
 
     def add(rows, name=None):
@@ -395,9 +379,10 @@ def build(pairs, rule_set):
         cursor.execute(facts_sql, params)
         cursor.execute("SELECT run_id, count(*) FROM scr_facts GROUP BY run_id")
         add(cursor.fetchall(), "registered")
-        for name, statement in STATEMENTS:
-            cursor.execute(COUNTED.replace("STATEMENT", statement), params)
-            add(cursor.fetchall(), name)
+        cursor.execute(MEMBERS, params)
+        add(cursor.fetchall())
+        cursor.execute(EXCLUSIONS, params)
+        add(cursor.fetchall())
         if any(previous is not None for _run, previous in pairs):
             for run, previous in pairs:
                 if previous is not None:
