@@ -20,38 +20,35 @@ COUNTY_LENGTH = REGION_PREFIX_LENGTH[RegionLevel.COUNTY]
 FACTS_SQL = """
 CREATE TEMP TABLE scr_facts ON COMMIT DROP AS
 WITH evidence AS (
+    -- Which evidence an enterprise has, as bits OR-ed together (one aggregate, not six):
+    -- 1 census, 2 tax paid, 4 tax paid + export rebate, 8 taxable sales (in the two latest
+    -- tax years), 16 loan on record, 32 credit record.
     SELECT enterprise_id,
-           bool_or(census) AS census_ok,
-           bool_or(paid) AS paid,
-           bool_or(paid_rebate) AS paid_rebate,
-           bool_or(sales) AS sales,
+           bit_or(flags) AS flags,
            -- the rating of the latest tax year: "2024A" > "2023B"
            substr(max(rating_key), 5) AS rating,
-           bool_or(loan) AS loan_record,
-           bool_or(credit) AS credit_record,
            min(first_on) AS first_on
     FROM (
-        SELECT enterprise_id, true AS census, false AS paid, false AS paid_rebate,
-               false AS sales, NULL::text AS rating_key, false AS loan, false AS credit,
-               NULL::date AS first_on
+        SELECT enterprise_id, 1 AS flags, NULL::text AS rating_key, NULL::date AS first_on
         FROM enterprises_censusrecord
         WHERE is_active AND census_year = %(census_year)s {in_scope}
         UNION ALL
-        SELECT enterprise_id, false,
-               tax_year = ANY(%(tax_years)s) AND coalesce(tax_paid, 0) > 0,
-               tax_year = ANY(%(tax_years)s)
-                   AND coalesce(tax_paid, 0) + coalesce(export_rebate, 0) > 0,
-               tax_year = ANY(%(tax_years)s) AND coalesce(taxable_sales, 0) > 0,
+        SELECT enterprise_id,
+               CASE WHEN tax_year = ANY(%(tax_years)s)
+                    THEN (coalesce(tax_paid, 0) > 0)::int * 2
+                         + (coalesce(tax_paid, 0) + coalesce(export_rebate, 0) > 0)::int * 4
+                         + (coalesce(taxable_sales, 0) > 0)::int * 8
+                    ELSE 0 END,
                lpad(tax_year::text, 4, '0') || coalesce(credit_rating, ''),
-               false, false, NULL
+               NULL
         FROM enterprises_taxrecord
         WHERE true {in_scope}
         UNION ALL
-        SELECT enterprise_id, false, false, false, false, NULL, true, false, disbursed_on
+        SELECT enterprise_id, 16, NULL, disbursed_on
         FROM loans_loan
         WHERE disbursed_on <= %(as_of)s {in_scope}
         UNION ALL
-        SELECT enterprise_id, false, false, false, false, NULL, false, true, first_loan_date
+        SELECT enterprise_id, 32, NULL, first_loan_date
         FROM loans_creditsnapshot
         WHERE as_of <= %(as_of)s AND (loan_balance > 0 OR first_loan_date IS NOT NULL)
               {in_scope}
@@ -90,16 +87,16 @@ base AS (
            e.id AS enterprise_id,
            e.status,
            e.status IN ('surviving', 'operating') AS in_op,
-           coalesce(ev.census_ok, false) AS census_ok,
-           coalesce(ev.paid, false) AS tax_paid,
-           coalesce(ev.paid_rebate, false) AND NOT coalesce(ev.paid, false) AS tax_rebate,
-           coalesce(ev.sales, false) AS tax_sales,
+           coalesce(ev.flags & 1 > 0, false) AS census_ok,
+           coalesce(ev.flags & 2 > 0, false) AS tax_paid,
+           coalesce(ev.flags & 6 = 4, false) AS tax_rebate,  -- only with the rebate
+           coalesce(ev.flags & 8 > 0, false) AS tax_sales,
            coalesce(ev.rating, '') AS rating,
            coalesce(neg.reasons, '[]'::jsonb) AS neg_reasons,
            coalesce(neg.types, 0) AS neg_types,
            coalesce(neg.fixable, true) AS neg_fixable,
-           coalesce(ev.loan_record, false) AS loan_record,
-           coalesce(ev.credit_record, false) AS credit_record,
+           coalesce(ev.flags & 16 > 0, false) AS loan_record,
+           coalesce(ev.flags & 32 > 0, false) AS credit_record,
            ev.first_on,
            coalesce(banks.n, 0) AS bank_count,
            coalesce(e.size, '') AS size,
@@ -111,21 +108,21 @@ base AS (
     LEFT JOIN banks ON banks.enterprise_id = e.id
     WHERE e.region_id LIKE %(prefix)s
 )
-SELECT base.*,
-       base.census_ok OR base.tax_paid OR base.tax_rebate OR base.tax_sales AS evidence,
-       base.in_op AND (base.census_ok OR base.tax_paid OR base.tax_rebate OR base.tax_sales)
-           AND base.neg_types = 0 AS active,
-       base.loan_record OR base.credit_record AS borrowed,
-       coalesce((%(weights)s::jsonb -> 'rating' ->> base.rating)::int, 0)
+SELECT run_id, enterprise_id, status, in_op, census_ok, tax_paid, tax_rebate, tax_sales, rating,
+       neg_reasons, neg_types, neg_fixable, loan_record, credit_record, first_on, bank_count,
+       census_ok OR tax_paid OR tax_rebate OR tax_sales AS evidence,
+       in_op AND (census_ok OR tax_paid OR tax_rebate OR tax_sales) AND neg_types = 0 AS active,
+       loan_record OR credit_record AS borrowed,
+       coalesce((%(weights)s::jsonb -> 'rating' ->> rating)::int, 0)
        + coalesce((%(weights)s::jsonb -> 'bank_band' ->> CASE
-             WHEN base.bank_count = 0 THEN '0' WHEN base.bank_count = 1 THEN '1'
-             WHEN base.bank_count <= 3 THEN '2-3' ELSE '4+' END)::int, 0)
-       + coalesce((%(weights)s::jsonb -> 'size' ->> base.size)::int, 0)
-       + coalesce((%(weights)s::jsonb -> 'entity_type' ->> base.entity_type)::int, 0) AS score
+             WHEN bank_count = 0 THEN '0' WHEN bank_count = 1 THEN '1'
+             WHEN bank_count <= 3 THEN '2-3' ELSE '4+' END)::int, 0)
+       + coalesce((%(weights)s::jsonb -> 'size' ->> size)::int, 0)
+       + coalesce((%(weights)s::jsonb -> 'entity_type' ->> entity_type)::int, 0) AS score
 FROM base
 -- Rows of one run together: each list's rows of a run then share few pages, so the diff and
 -- the list pages, which read one run at a time, read only those.
-ORDER BY base.run_id, base.enterprise_id
+ORDER BY run_id, enterprise_id
 """
 
 IN_SCOPE = (
