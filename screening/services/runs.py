@@ -89,6 +89,7 @@ def _rebuild_together(counties, user, job, as_of):
             runs = []
     for run in runs:
         _after_switch(run)
+    _clean_up([run.region for run in runs])
     if job is not None:
         job.report(done=len(counties), total=len(counties), force=True)
     return runs, problems
@@ -117,6 +118,7 @@ def rebuild_region(
     engine = engine or ("sql" if connection.vendor == "postgresql" else "python")
     _build_and_switch([run], rule_set, engine, before_switch)
     _after_switch(run)
+    _clean_up([county])
     return run
 
 
@@ -169,7 +171,6 @@ def _after_switch(run):
     run.refresh_from_db()
     # The switch was an UPDATE: save once so post_save listeners (dashboard caches) hear of it.
     run.save(update_fields=["counts"])
-    _clean_up(run.region)
 
 
 def _claim(county, rule_set, *, user, job, as_of):
@@ -211,26 +212,29 @@ def _claim(county, rule_set, *, user, job, as_of):
         ) from None
 
 
-def _clean_up(county):
+def _clean_up(counties):
     """Drop the rows of runs older than the current one and the one it was diffed against."""
-    keep = list(
-        ScreeningRun.objects.filter(region=county, status=RunStatus.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("pk", flat=True)[:KEEP_RUNS]
-    )
-    old = (
-        ScreeningRun.objects.filter(region=county)
-        .exclude(pk__in=keep)
-        .exclude(status=RunStatus.RUNNING)
-    )
-    old_ids = list(old.values_list("pk", flat=True))
+    old_ids = []
+    for county in counties:
+        keep = list(
+            ScreeningRun.objects.filter(region=county, status=RunStatus.SUCCEEDED)
+            .order_by("-finished_at", "-id")
+            .values_list("pk", flat=True)[:KEEP_RUNS]
+        )
+        old = (
+            ScreeningRun.objects.filter(region=county)
+            .exclude(pk__in=keep)
+            .exclude(status=RunStatus.RUNNING)
+        )
+        old_ids += old.values_list("pk", flat=True)
     if not old_ids:
         return
-    # Plain SQL: an ORM delete would load and signal every row (dashboards watch memberships).
+    # Plain SQL, one statement per table for every county: an ORM delete would load and
+    # signal every row (dashboards watch memberships).
+    placeholders = ", ".join(["%s"] * len(old_ids))  # an IN list: SQLite has no = ANY(array)
     with connection.cursor() as cursor:
         for model in (ListMembership, ListExclusion, ListChange):
             cursor.execute(
-                f"DELETE FROM {model._meta.db_table} WHERE run_id IN ({', '.join(['%s'] * len(old_ids))})",
-                old_ids,
+                f"DELETE FROM {model._meta.db_table} WHERE run_id IN ({placeholders})", old_ids
             )
     logger.debug("dropped the rows of runs %s", old_ids)
