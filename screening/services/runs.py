@@ -81,6 +81,11 @@ def _rebuild_together(counties, user, job, as_of):
             runs.append(_claim(county, rule_set, user=user, job=job, as_of=as_of))
         except RunOverlap as exc:
             problems.append(str(exc))
+        except Exception as exc:  # no run was recorded for this county; the others go on
+            logger.exception("claiming a screening run of %s failed", county.code)
+            problems.append(f"{county.name}: {exc}")
+    if job is not None:
+        job.report(done=0, total=len(counties), force=True)
     if runs:
         try:
             _build_and_switch(runs, rule_set, "sql")
