@@ -138,7 +138,7 @@ def not_active_reasons(f):
     return reasons
 
 
-def build(run, rule_set, previous, shared=False):
+def build(run, rule_set, previous):
     rows = facts(run, rule_set)
     by_id = {f["enterprise_id"]: f for f in rows}
     start, end = run.period_start, run.period_end

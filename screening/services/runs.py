@@ -47,40 +47,56 @@ def first_loan_period(rule_set, today):
 
 
 def rebuild(region=None, *, user=None, job=None, as_of=None):
-    """Rebuild every county in ``region`` one after the other; returns the runs.
+    """Rebuild every county in ``region``; returns ``(runs, problems)``.
 
-    A county whose run is refused (overlap) or fails is reported in the result and does not
-    stop the others.
+    On PostgreSQL the counties are built together: each still gets its own run, claimed on
+    its own (a county with a run in progress is refused and reported, the others go on), but
+    every list is written for all of them by one statement and all switch at one COMMIT, so
+    readers see either every old list or every new one. A failure marks all those runs
+    failed and leaves the previous runs current. The portable path builds one county after
+    the other, and a failing county does not stop the others.
     """
-    runs, problems = [], []
     counties = counties_for(region)
     as_of = as_of or timezone.localdate()
-    # Several counties in one session (CLI, nightly in-process): gather the facts once.
-    shared = len(counties) > 1 and connection.vendor == "postgresql"
-    if shared:
-        from . import sql
-
-        prefix = region.scope_prefix if region is not None else ""
-        sql.prepare_shared_facts(prefix, as_of, RuleSet.current())
-    try:
-        return _rebuild_each(counties, runs, problems, user, job, as_of, shared)
-    finally:
-        if shared:
-            sql.drop_shared_facts()
-
-
-def _rebuild_each(counties, runs, problems, user, job, as_of, shared):
+    if len(counties) > 1 and connection.vendor == "postgresql":
+        return _rebuild_together(counties, user, job, as_of)
+    runs, problems = [], []
     for done, county in enumerate(counties, start=1):
         try:
-            runs.append(
-                rebuild_region(county, user=user, job=job, as_of=as_of, shared_facts=shared)
-            )
+            runs.append(rebuild_region(county, user=user, job=job, as_of=as_of))
         except RunOverlap as exc:
             problems.append(str(exc))
         except Exception as exc:  # the run is already recorded as failed
             problems.append(f"{county.name}: {exc}")
         if job is not None:
             job.report(done=done, total=len(counties), step=county.name)
+    return runs, problems
+
+
+def _rebuild_together(counties, user, job, as_of):
+    rule_set = RuleSet.current()
+    runs, problems = [], []
+    for county in counties:
+        try:
+            runs.append(_claim(county, rule_set, user=user, job=job, as_of=as_of))
+        except RunOverlap as exc:
+            problems.append(str(exc))
+        except Exception as exc:  # no run was recorded for this county; the others go on
+            logger.exception("claiming a screening run of %s failed", county.code)
+            problems.append(f"{county.name}: {exc}")
+    if job is not None:
+        job.report(done=0, total=len(counties), force=True)
+    if runs:
+        try:
+            _build_and_switch(runs, rule_set, "sql")
+        except Exception as exc:  # the runs are already recorded as failed
+            problems.extend(f"{run.region.name}: {exc}" for run in runs)
+            runs = []
+    for run in runs:
+        _after_switch(run)
+    _clean_up([run.region for run in runs])
+    if job is not None:
+        job.report(done=len(counties), total=len(counties), force=True)
     return runs, problems
 
 
@@ -92,7 +108,6 @@ def rebuild_region(
     as_of=None,
     engine=None,
     before_switch=None,
-    shared_facts=False,
 ):
     """Build all lists of ``county`` as a new run and make it current, atomically.
 
@@ -106,41 +121,61 @@ def rebuild_region(
     rule_set = RuleSet.current()
     run = _claim(county, rule_set, user=user, job=job, as_of=as_of)
     engine = engine or ("sql" if connection.vendor == "postgresql" else "python")
+    _build_and_switch([run], rule_set, engine, before_switch)
+    _after_switch(run)
+    _clean_up([county])
+    return run
+
+
+def _build_and_switch(runs, rule_set, engine, before_switch=None):
+    """Build the claimed ``runs`` and make each its county's current run, in one transaction."""
+    regions = [run.region_id for run in runs]
     try:
         with transaction.atomic():
-            previous = (
-                ScreeningRun.objects.select_for_update()
-                .filter(region=county, is_current=True)
-                .first()
-            )
+            previous = {
+                p.region_id: p
+                for p in ScreeningRun.objects.select_for_update().filter(
+                    region_id__in=regions, is_current=True
+                )
+            }
+            pairs = [(run, previous.get(run.region_id)) for run in runs]
             if engine == "sql":
-                from . import sql as builder
+                from . import sql
+
+                counts = sql.build(pairs, rule_set)
             else:
-                from . import portable as builder
-            counts = builder.build(run, rule_set, previous, shared=shared_facts and engine == "sql")
+                from . import portable
+
+                counts = {run.pk: portable.build(run, rule_set, prev) for run, prev in pairs}
             if before_switch is not None:
-                before_switch(run)
-            ScreeningRun.objects.filter(region=county, is_current=True).update(is_current=False)
-            ScreeningRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.SUCCEEDED,
-                is_current=True,
-                previous=previous,
-                finished_at=timezone.now(),
-                counts=counts,
+                for run in runs:
+                    before_switch(run)
+            ScreeningRun.objects.filter(region_id__in=regions, is_current=True).update(
+                is_current=False
             )
+            finished = timezone.now()
+            for run, prev in pairs:
+                ScreeningRun.objects.filter(pk=run.pk).update(
+                    status=RunStatus.SUCCEEDED,
+                    is_current=True,
+                    previous=prev,
+                    finished_at=finished,
+                    counts=counts[run.pk],
+                )
     except Exception as exc:
-        logger.exception("screening run %s of %s failed", run.pk, county.code)
-        ScreeningRun.objects.filter(pk=run.pk).update(
+        logger.exception("screening runs %s failed", [run.pk for run in runs])
+        ScreeningRun.objects.filter(pk__in=[run.pk for run in runs]).update(
             status=RunStatus.FAILED,
             finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         raise
+
+
+def _after_switch(run):
     run.refresh_from_db()
     # The switch was an UPDATE: save once so post_save listeners (dashboard caches) hear of it.
     run.save(update_fields=["counts"])
-    _clean_up(county)
-    return run
 
 
 def _claim(county, rule_set, *, user, job, as_of):
@@ -182,26 +217,29 @@ def _claim(county, rule_set, *, user, job, as_of):
         ) from None
 
 
-def _clean_up(county):
+def _clean_up(counties):
     """Drop the rows of runs older than the current one and the one it was diffed against."""
-    keep = list(
-        ScreeningRun.objects.filter(region=county, status=RunStatus.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("pk", flat=True)[:KEEP_RUNS]
-    )
-    old = (
-        ScreeningRun.objects.filter(region=county)
-        .exclude(pk__in=keep)
-        .exclude(status=RunStatus.RUNNING)
-    )
-    old_ids = list(old.values_list("pk", flat=True))
+    old_ids = []
+    for county in counties:
+        keep = list(
+            ScreeningRun.objects.filter(region=county, status=RunStatus.SUCCEEDED)
+            .order_by("-finished_at", "-id")
+            .values_list("pk", flat=True)[:KEEP_RUNS]
+        )
+        old = (
+            ScreeningRun.objects.filter(region=county)
+            .exclude(pk__in=keep)
+            .exclude(status=RunStatus.RUNNING)
+        )
+        old_ids += old.values_list("pk", flat=True)
     if not old_ids:
         return
-    # Plain SQL: an ORM delete would load and signal every row (dashboards watch memberships).
+    # Plain SQL, one statement per table for every county: an ORM delete would load and
+    # signal every row (dashboards watch memberships).
+    placeholders = ", ".join(["%s"] * len(old_ids))  # an IN list: SQLite has no = ANY(array)
     with connection.cursor() as cursor:
         for model in (ListMembership, ListExclusion, ListChange):
             cursor.execute(
-                f"DELETE FROM {model._meta.db_table} WHERE run_id IN ({', '.join(['%s'] * len(old_ids))})",
-                old_ids,
+                f"DELETE FROM {model._meta.db_table} WHERE run_id IN ({placeholders})", old_ids
             )
     logger.debug("dropped the rows of runs %s", old_ids)

@@ -1,6 +1,8 @@
-"""The PostgreSQL path: every list of a run is one INSERT … SELECT from one facts table.
+"""The PostgreSQL path: one facts table, then one INSERT … SELECT per list for every county
+of the rebuild at once (each row carries its county's run id).
 
-Evidence is gathered with grouped LEFT JOINs (hash joins), never ``EXISTS … OR EXISTS``,
+Evidence is gathered as one UNION ALL of every source, grouped once by enterprise (one hash
+aggregate and one join instead of a hash join per source); never ``EXISTS … OR EXISTS``,
 which PostgreSQL re-runs per row once its hash outgrows work_mem (docs: performance notes).
 """
 
@@ -8,116 +10,124 @@ import json
 
 from django.db import connection
 
-from ..choices import RunStatus  # noqa: F401  (kept for readers of the SQL below)
+from enterprises.choices import REGION_PREFIX_LENGTH, RegionLevel
 
-# Facts about every enterprise registered in the county: one row each, built once per run.
+COUNTY_LENGTH = REGION_PREFIX_LENGTH[RegionLevel.COUNTY]
+
+# Facts about every enterprise registered in the counties of the rebuild: one row each.
+# ``{in_scope}`` narrows every source to the counties when only a few are rebuilt; a rebuild
+# of (nearly) everything reads each table whole, which is cheaper than filtering it.
 FACTS_SQL = """
-CREATE TEMP TABLE {table} AS
-WITH ent AS (
-    SELECT id, status, size, entity_type, region_id
-    FROM enterprises_enterprise
-    WHERE region_id LIKE %(prefix)s
-),
-census AS (
-    SELECT DISTINCT c.enterprise_id
-    FROM enterprises_censusrecord c JOIN ent ON ent.id = c.enterprise_id
-    WHERE c.is_active
-      AND c.census_year = %(census_year)s
-),
-tax AS (
-    SELECT t.enterprise_id,
-           bool_or(coalesce(t.tax_paid, 0) > 0) AS paid,
-           bool_or(coalesce(t.tax_paid, 0) + coalesce(t.export_rebate, 0) > 0) AS paid_rebate,
-           bool_or(coalesce(t.taxable_sales, 0) > 0) AS sales
-    FROM enterprises_taxrecord t JOIN ent ON ent.id = t.enterprise_id
-    WHERE t.tax_year = ANY(%(tax_years)s)
-    GROUP BY t.enterprise_id
-),
-rating AS (
-    SELECT DISTINCT ON (t.enterprise_id) t.enterprise_id, t.credit_rating
-    FROM enterprises_taxrecord t JOIN ent ON ent.id = t.enterprise_id
-    ORDER BY t.enterprise_id, t.tax_year DESC
+CREATE TEMP TABLE scr_facts ON COMMIT DROP AS
+WITH evidence AS (
+    -- Which evidence an enterprise has, as bits OR-ed together (one aggregate, not six):
+    -- 1 census, 2 tax paid, 4 tax paid + export rebate, 8 taxable sales (in the two latest
+    -- tax years), 16 loan on record, 32 credit record.
+    SELECT enterprise_id,
+           bit_or(flags) AS flags,
+           -- the rating of the latest tax year: "2024A" > "2023B"
+           substr(max(rating_key), 5) AS rating,
+           min(first_on) AS first_on
+    FROM (
+        SELECT enterprise_id, 1 AS flags, NULL::text AS rating_key, NULL::date AS first_on
+        FROM enterprises_censusrecord
+        WHERE is_active AND census_year = %(census_year)s {in_scope}
+        UNION ALL
+        SELECT enterprise_id,
+               CASE WHEN tax_year = ANY(%(tax_years)s)
+                    THEN (coalesce(tax_paid, 0) > 0)::int * 2
+                         + (coalesce(tax_paid, 0) + coalesce(export_rebate, 0) > 0)::int * 4
+                         + (coalesce(taxable_sales, 0) > 0)::int * 8
+                    ELSE 0 END,
+               lpad(tax_year::text, 4, '0') || coalesce(credit_rating, ''),
+               NULL
+        FROM enterprises_taxrecord
+        WHERE true {in_scope}
+        UNION ALL
+        SELECT enterprise_id, 16, NULL, disbursed_on
+        FROM loans_loan
+        WHERE disbursed_on <= %(as_of)s {in_scope}
+        UNION ALL
+        SELECT enterprise_id, 32, NULL, first_loan_date
+        FROM loans_creditsnapshot
+        WHERE as_of <= %(as_of)s AND (loan_balance > 0 OR first_loan_date IS NOT NULL)
+              {in_scope}
+    ) sources
+    GROUP BY enterprise_id
 ),
 neg AS (
-    SELECT n.enterprise_id,
-           jsonb_agg(jsonb_build_object('code', 'neg_' || n.list_type, 'on', n.listed_on)
-                     ORDER BY n.listed_on, n.list_type) AS reasons,
-           count(DISTINCT n.list_type) AS types,
-           bool_and(n.list_type IN ('abnormal_operation', 'dishonest_debtor',
-                                    'serious_violation')) AS fixable
-    FROM enterprises_negativelistentry n JOIN ent ON ent.id = n.enterprise_id
-    WHERE n.listed_on <= %(as_of)s AND (n.removed_on IS NULL OR n.removed_on > %(as_of)s)
-    GROUP BY n.enterprise_id
-),
-loan AS (
-    SELECT l.enterprise_id, min(l.disbursed_on) AS first_on
-    FROM loans_loan l JOIN ent ON ent.id = l.enterprise_id
-    WHERE l.disbursed_on <= %(as_of)s
-    GROUP BY l.enterprise_id
-),
-credit AS (
-    SELECT c.enterprise_id, min(c.first_loan_date) AS first_on
-    FROM loans_creditsnapshot c JOIN ent ON ent.id = c.enterprise_id
-    WHERE c.as_of <= %(as_of)s AND (c.loan_balance > 0 OR c.first_loan_date IS NOT NULL)
-    GROUP BY c.enterprise_id
+    SELECT enterprise_id,
+           jsonb_agg(jsonb_build_object('code', 'neg_' || list_type, 'on', listed_on)
+                     ORDER BY listed_on, list_type) AS reasons,
+           count(DISTINCT list_type) AS types,
+           bool_and(list_type IN ('abnormal_operation', 'dishonest_debtor',
+                                  'serious_violation')) AS fixable
+    FROM enterprises_negativelistentry
+    WHERE listed_on <= %(as_of)s AND (removed_on IS NULL OR removed_on > %(as_of)s) {in_scope}
+    GROUP BY enterprise_id
 ),
 latest_credit AS (
-    SELECT DISTINCT ON (c.enterprise_id, c.bank_id) c.enterprise_id, c.bank_id, c.loan_balance
-    FROM loans_creditsnapshot c JOIN ent ON ent.id = c.enterprise_id
-    WHERE c.as_of <= %(as_of)s
-    ORDER BY c.enterprise_id, c.bank_id, c.as_of DESC
+    SELECT DISTINCT ON (enterprise_id, bank_id) enterprise_id, bank_id, loan_balance
+    FROM loans_creditsnapshot
+    WHERE as_of <= %(as_of)s {in_scope}
+    ORDER BY enterprise_id, bank_id, as_of DESC
 ),
 banks AS (
     SELECT enterprise_id, count(*) AS n FROM (
-        SELECT l.enterprise_id, l.bank_id
-        FROM loans_loan l JOIN ent ON ent.id = l.enterprise_id
-        WHERE l.disbursed_on <= %(as_of)s AND l.matures_on > %(as_of)s
+        SELECT enterprise_id, bank_id
+        FROM loans_loan
+        WHERE disbursed_on <= %(as_of)s AND matures_on > %(as_of)s {in_scope}
         UNION
         SELECT enterprise_id, bank_id FROM latest_credit WHERE loan_balance > 0
     ) lenders
     GROUP BY enterprise_id
 ),
 base AS (
-    SELECT ent.id AS enterprise_id,
-           ent.region_id,
-           ent.status,
-           ent.status IN ('surviving', 'operating') AS in_op,
-           census.enterprise_id IS NOT NULL AS census_ok,
-           coalesce(tax.paid, false) AS tax_paid,
-           coalesce(tax.paid_rebate, false) AND NOT coalesce(tax.paid, false) AS tax_rebate,
-           coalesce(tax.sales, false) AS tax_sales,
-           coalesce(rating.credit_rating, '') AS rating,
+    SELECT r.run_id,
+           e.id AS enterprise_id,
+           e.status,
+           e.status IN ('surviving', 'operating') AS in_op,
+           coalesce(ev.flags & 1 > 0, false) AS census_ok,
+           coalesce(ev.flags & 2 > 0, false) AS tax_paid,
+           coalesce(ev.flags & 6 = 4, false) AS tax_rebate,  -- only with the rebate
+           coalesce(ev.flags & 8 > 0, false) AS tax_sales,
+           coalesce(ev.rating, '') AS rating,
            coalesce(neg.reasons, '[]'::jsonb) AS neg_reasons,
            coalesce(neg.types, 0) AS neg_types,
            coalesce(neg.fixable, true) AS neg_fixable,
-           loan.enterprise_id IS NOT NULL AS loan_record,
-           credit.enterprise_id IS NOT NULL AS credit_record,
-           least(loan.first_on, credit.first_on) AS first_on,
+           coalesce(ev.flags & 16 > 0, false) AS loan_record,
+           coalesce(ev.flags & 32 > 0, false) AS credit_record,
+           ev.first_on,
            coalesce(banks.n, 0) AS bank_count,
-           coalesce(ent.size, '') AS size,
-           ent.entity_type
-    FROM ent
-    LEFT JOIN census ON census.enterprise_id = ent.id
-    LEFT JOIN tax ON tax.enterprise_id = ent.id
-    LEFT JOIN rating ON rating.enterprise_id = ent.id
-    LEFT JOIN neg ON neg.enterprise_id = ent.id
-    LEFT JOIN loan ON loan.enterprise_id = ent.id
-    LEFT JOIN credit ON credit.enterprise_id = ent.id
-    LEFT JOIN banks ON banks.enterprise_id = ent.id
+           coalesce(e.size, '') AS size,
+           e.entity_type
+    FROM enterprises_enterprise e
+    JOIN scr_runs r ON r.county = left(e.region_id, {county_length})
+    LEFT JOIN evidence ev ON ev.enterprise_id = e.id
+    LEFT JOIN neg ON neg.enterprise_id = e.id
+    LEFT JOIN banks ON banks.enterprise_id = e.id
+    WHERE e.region_id LIKE %(prefix)s
 )
-SELECT base.*,
-       base.census_ok OR base.tax_paid OR base.tax_rebate OR base.tax_sales AS evidence,
-       base.in_op AND (base.census_ok OR base.tax_paid OR base.tax_rebate OR base.tax_sales)
-           AND base.neg_types = 0 AS active,
-       base.loan_record OR base.credit_record AS borrowed,
-       coalesce((%(weights)s::jsonb -> 'rating' ->> base.rating)::int, 0)
+SELECT run_id, enterprise_id, status, in_op, census_ok, tax_paid, tax_rebate, tax_sales, rating,
+       neg_reasons, neg_types, neg_fixable, loan_record, credit_record, first_on, bank_count,
+       census_ok OR tax_paid OR tax_rebate OR tax_sales AS evidence,
+       in_op AND (census_ok OR tax_paid OR tax_rebate OR tax_sales) AND neg_types = 0 AS active,
+       loan_record OR credit_record AS borrowed,
+       coalesce((%(weights)s::jsonb -> 'rating' ->> rating)::int, 0)
        + coalesce((%(weights)s::jsonb -> 'bank_band' ->> CASE
-             WHEN base.bank_count = 0 THEN '0' WHEN base.bank_count = 1 THEN '1'
-             WHEN base.bank_count <= 3 THEN '2-3' ELSE '4+' END)::int, 0)
-       + coalesce((%(weights)s::jsonb -> 'size' ->> base.size)::int, 0)
-       + coalesce((%(weights)s::jsonb -> 'entity_type' ->> base.entity_type)::int, 0) AS score
+             WHEN bank_count = 0 THEN '0' WHEN bank_count = 1 THEN '1'
+             WHEN bank_count <= 3 THEN '2-3' ELSE '4+' END)::int, 0)
+       + coalesce((%(weights)s::jsonb -> 'size' ->> size)::int, 0)
+       + coalesce((%(weights)s::jsonb -> 'entity_type' ->> entity_type)::int, 0) AS score
 FROM base
+-- Rows of one run together: each list's rows of a run then share few pages, so the diff and
+-- the list pages, which read one run at a time, read only those.
+ORDER BY run_id, enterprise_id
 """
+
+IN_SCOPE = (
+    "AND enterprise_id IN (SELECT id FROM enterprises_enterprise WHERE region_id LIKE %(prefix)s)"
+)
 
 MEMBER_COLUMNS = (
     "run_id, list_type, enterprise_id, tier, batch_no, score, rating, bank_count, "
@@ -141,54 +151,38 @@ NOT_ACTIVE_JSON = """
             ELSE '[]' END
 """
 
-STATEMENTS = [
-    (
-        "active",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'active', enterprise_id, NULL, NULL, score, rating, bank_count,
-               first_on, {EVIDENCE_JSON}
+# Every list's rows for every run, written by one INSERT (one pass, one plan) as a UNION ALL
+# of one SELECT per list.
+MEMBER_SELECTS = {
+    "active": f"""
+        SELECT run_id, 'active', enterprise_id, NULL::smallint, NULL::integer, score, rating,
+               bank_count, first_on, {EVIDENCE_JSON}
         FROM scr_facts WHERE active
         """,
-    ),
-    (
-        "no_loan",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'no_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
-               NULL, '[{{"code": "never_borrowed"}}]'::jsonb
+    "no_loan": """
+        SELECT run_id, 'no_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
+               NULL, '[{"code": "never_borrowed"}]'::jsonb
         FROM scr_facts WHERE active AND NOT borrowed
         """,
-    ),
-    (
-        "has_loan",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'has_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
+    "has_loan": """
+        SELECT run_id, 'has_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on,
-               CASE WHEN loan_record THEN '[{{"code": "loan_record"}}]'::jsonb ELSE '[]' END
-               || CASE WHEN credit_record THEN '[{{"code": "credit_balance"}}]'::jsonb
+               CASE WHEN loan_record THEN '[{"code": "loan_record"}]'::jsonb ELSE '[]' END
+               || CASE WHEN credit_record THEN '[{"code": "credit_balance"}]'::jsonb
                        ELSE '[]' END
         FROM scr_facts WHERE active AND borrowed
         """,
-    ),
-    (
-        "first_loan",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'first_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
+    "first_loan": """
+        SELECT run_id, 'first_loan', enterprise_id, NULL, NULL, score, rating, bank_count,
                first_on,
                jsonb_build_array(jsonb_build_object('code', 'first_loan_in_period',
                                                     'on', first_on))
         FROM scr_facts WHERE first_on BETWEEN %(start)s AND %(end)s
         """,
-    ),
-    (
-        "key_visit",
-        f"""
-        INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
-        SELECT %(run)s, 'key_visit', enterprise_id, tier,
-               (row_number() OVER (PARTITION BY tier ORDER BY score DESC, enterprise_id) - 1)
+    "key_visit": """
+        SELECT run_id, 'key_visit', enterprise_id, tier,
+               (row_number() OVER (PARTITION BY run_id, tier
+                                   ORDER BY score DESC, enterprise_id) - 1)
                    / %(batch_size)s + 1,
                score, rating, bank_count, first_on,
                jsonb_build_array(jsonb_build_object('code', 'priority_score', 'score', score,
@@ -199,77 +193,103 @@ STATEMENTS = [
             FROM scr_facts WHERE active AND score >= %(min_score)s
         ) ranked
         """,
-    ),
-    (
-        "excluded_active",
-        f"""
-        INSERT INTO screening_listexclusion
-            (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
-        SELECT %(run)s, 'active', enterprise_id, {NOT_ACTIVE_JSON}, obstacles,
-               obstacles = 1 AND (in_op OR status = 'suspended') AND neg_fixable
-        FROM (
-            SELECT *, (CASE WHEN in_op THEN 0 ELSE 1 END) + neg_types
-                      + (CASE WHEN evidence THEN 0 ELSE 1 END) AS obstacles
-            FROM scr_facts WHERE NOT active
-        ) f
-        """,
-    ),
-    (
-        "excluded_key_visit",
-        """
-        INSERT INTO screening_listexclusion
-            (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
-        SELECT %(run)s, 'key_visit', enterprise_id,
-               jsonb_build_array(jsonb_build_object('code', 'below_threshold', 'score', score,
-                                                    'threshold', %(min_score)s)),
-               1, false
-        FROM scr_facts WHERE active AND score < %(min_score)s
-        """,
-    ),
-]
+}
 
-DIFF_ENTERED = """
-INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
-SELECT %(run)s, m.list_type, 'entered', m.enterprise_id, m.reasons
-FROM screening_listmembership m
-WHERE m.run_id = %(run)s
-  AND NOT EXISTS (SELECT 1 FROM screening_listmembership o
-                  WHERE o.run_id = %(prev)s AND o.list_type = m.list_type
-                    AND o.enterprise_id = m.enterprise_id)
+# Each statement reports how many rows it wrote per run and list (counted in the server).
+MEMBERS = f"""
+WITH written AS (
+    INSERT INTO screening_listmembership ({MEMBER_COLUMNS})
+    {" UNION ALL ".join(f"({select})" for select in MEMBER_SELECTS.values())}
+    RETURNING run_id, list_type
+)
+SELECT run_id, list_type, count(*) FROM written GROUP BY run_id, list_type
 """
 
-# Why an enterprise left a list: the new run's exclusion of that list when there is one,
-# else "not active" with the active list's reasons, else what changed for the derived list.
-DIFF_LEFT = """
+EXCLUSIONS = f"""
+WITH written AS (
+    INSERT INTO screening_listexclusion
+        (run_id, list_type, enterprise_id, reasons, obstacles, repairable)
+    (SELECT run_id, 'active', enterprise_id, {NOT_ACTIVE_JSON}, obstacles,
+            obstacles = 1 AND (in_op OR status = 'suspended') AND neg_fixable
+     FROM (
+         SELECT *, (CASE WHEN in_op THEN 0 ELSE 1 END) + neg_types
+                   + (CASE WHEN evidence THEN 0 ELSE 1 END) AS obstacles
+         FROM scr_facts WHERE NOT active
+     ) f)
+    UNION ALL
+    (SELECT run_id, 'key_visit', enterprise_id,
+            jsonb_build_array(jsonb_build_object('code', 'below_threshold', 'score', score,
+                                                 'threshold', %(min_score)s)),
+            1, false
+     FROM scr_facts WHERE active AND score < %(min_score)s)
+    RETURNING run_id, 'excluded_' || list_type AS name
+)
+SELECT run_id, name, count(*) FROM written GROUP BY run_id, name
+"""
+
+
+# The diff of each run against its previous run: per run, one FULL JOIN of the two runs'
+# memberships on (list, enterprise), both read by the unique (run, list, enterprise) index,
+# keeps the keys found on one side only. Usually few; their reasons are looked up after.
+DIFF_KEYS = """
+CREATE TEMP TABLE scr_changes ON COMMIT DROP AS
+SELECT r.run_id, c.list_type, c.enterprise_id, c.entered
+FROM scr_runs r
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.list_type, o.list_type) AS list_type,
+           coalesce(n.enterprise_id, o.enterprise_id) AS enterprise_id,
+           n.enterprise_id IS NOT NULL AS entered
+    FROM (SELECT list_type, enterprise_id FROM screening_listmembership
+          WHERE run_id = r.run_id) n
+    FULL JOIN (SELECT list_type, enterprise_id FROM screening_listmembership
+               WHERE run_id = r.prev_id) o
+      ON o.list_type = n.list_type AND o.enterprise_id = n.enterprise_id
+    WHERE n.enterprise_id IS NULL OR o.enterprise_id IS NULL
+) c
+WHERE r.prev_id IS NOT NULL
+"""
+
+# Why an enterprise entered: its reasons on the list. Why it left: the new run's exclusion
+# of that list when there is one, else "not active" with the active list's reasons, else
+# what changed for the derived list.
+DIFF = """
 INSERT INTO screening_listchange (run_id, list_type, change, enterprise_id, reasons)
-SELECT %(run)s, o.list_type, 'left', o.enterprise_id,
+SELECT c.run_id, c.list_type, CASE WHEN c.entered THEN 'entered' ELSE 'left' END,
+       c.enterprise_id,
        CASE
+         WHEN c.entered THEN m.reasons
          WHEN f.enterprise_id IS NULL THEN '[{"code": "left_region"}]'::jsonb
          WHEN same.reasons IS NOT NULL THEN same.reasons
-         WHEN o.list_type <> 'first_loan' AND NOT f.active
+         WHEN c.list_type <> 'first_loan' AND NOT f.active
            THEN '[{"code": "not_active"}]'::jsonb || coalesce(act.reasons, '[]'::jsonb)
-         WHEN o.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
-         WHEN o.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
-         WHEN o.list_type = 'first_loan' AND f.first_on < %(start)s
+         WHEN c.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
+         WHEN c.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
+         WHEN c.list_type = 'first_loan' AND f.first_on < %(start)s
            THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_earlier',
                                                      'on', f.first_on))
-         WHEN o.list_type = 'first_loan' AND f.first_on > %(end)s
+         WHEN c.list_type = 'first_loan' AND f.first_on > %(end)s
            THEN jsonb_build_array(jsonb_build_object('code', 'first_loan_later',
                                                      'on', f.first_on))
          ELSE '[{"code": "no_loan_record"}]'::jsonb
        END
-FROM screening_listmembership o
-LEFT JOIN scr_facts f ON f.enterprise_id = o.enterprise_id
+FROM scr_changes c
+LEFT JOIN screening_listmembership m
+       ON c.entered AND m.run_id = c.run_id AND m.list_type = c.list_type
+      AND m.enterprise_id = c.enterprise_id
+LEFT JOIN scr_facts f
+       ON NOT c.entered AND f.run_id = c.run_id AND f.enterprise_id = c.enterprise_id
 LEFT JOIN screening_listexclusion same
-       ON same.run_id = %(run)s AND same.list_type = o.list_type
-      AND same.enterprise_id = o.enterprise_id
+       ON NOT c.entered AND same.run_id = c.run_id AND same.list_type = c.list_type
+      AND same.enterprise_id = c.enterprise_id
 LEFT JOIN screening_listexclusion act
-       ON act.run_id = %(run)s AND act.list_type = 'active' AND act.enterprise_id = o.enterprise_id
-WHERE o.run_id = %(prev)s
-  AND NOT EXISTS (SELECT 1 FROM screening_listmembership m
-                  WHERE m.run_id = %(run)s AND m.list_type = o.list_type
-                    AND m.enterprise_id = o.enterprise_id)
+       ON NOT c.entered AND act.run_id = c.run_id AND act.list_type = 'active'
+      AND act.enterprise_id = c.enterprise_id
 """
+
+DIFF_COUNTS = (
+    "SELECT run_id, CASE WHEN entered THEN 'entered' ELSE 'left' END, count(*) "
+    "FROM scr_changes GROUP BY 1, 2"
+)
 
 
 def latest_years():
@@ -284,18 +304,30 @@ def latest_years():
     return census_year, tax_years
 
 
-def params_for(run, rule_set, previous):
-    start, end = run.period_start, run.period_end
+def common_prefix(codes):
+    prefix = codes[0]
+    for code in codes[1:]:
+        while not code.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+def params_for(runs, rule_set):
+    first = runs[0]
+    # Every run of one rebuild shares its day, period and rule set (one statement serves all).
+    assert all(
+        (r.as_of, r.period_start, r.period_end)
+        == (first.as_of, first.period_start, first.period_end)
+        for r in runs
+    )
     census_year, tax_years = latest_years()
     return {
         "census_year": census_year,
         "tax_years": tax_years,
-        "run": run.pk,
-        "prev": previous.pk if previous else None,
-        "prefix": run.region.scope_prefix + "%",
-        "as_of": run.as_of,
-        "start": start,
-        "end": end,
+        "prefix": common_prefix([r.region.scope_prefix for r in runs]) + "%",
+        "as_of": first.as_of,
+        "start": first.period_start,
+        "end": first.period_end,
         "weights": json.dumps(rule_set.weights),
         "tier1": rule_set.tier1_min_score,
         "tier2": rule_set.tier2_min_score,
@@ -304,57 +336,60 @@ def params_for(run, rule_set, previous):
     }
 
 
-def prepare_shared_facts(prefix, as_of, rule_set):
-    """Facts of every enterprise under ``prefix``, once, for a rebuild of many counties in
-    this session: each county's run then copies its slice instead of rescanning every table."""
-    params = {
-        "prefix": prefix + "%",
-        "as_of": as_of,
-        "weights": json.dumps(rule_set.weights),
-    }
-    params["census_year"], params["tax_years"] = latest_years()
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS scr_facts_shared")
-        cursor.execute("SET work_mem = '256MB'")
-        cursor.execute("SET jit = off")
-        cursor.execute(FACTS_SQL.replace("{table}", "scr_facts_shared"), params)
-        cursor.execute("RESET work_mem")
-        cursor.execute("RESET jit")
+def build(pairs, rule_set):
+    """Fill the lists, exclusions and diff of every ``(run, previous run or None)`` in
+    ``pairs`` (inside the caller's transaction); returns ``{run id: counts}``."""
+    runs = [run for run, _previous in pairs]
+    params = params_for(runs, rule_set)
+    counts = {run.pk: {"registered": 0} for run in runs}
+    for run in runs:
+        counts[run.pk].update({name: 0 for name in MEMBER_SELECTS})
+        counts[run.pk].update(excluded_active=0, excluded_key_visit=0)
+        counts[run.pk]["reserve"] = 0  # no financing-need source yet (visits app is empty)
 
+    def add(rows, name=None):
+        for row in rows:
+            counts[row[0]][name or row[1]] = row[-1]
 
-def drop_shared_facts():
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS scr_facts_shared")
-
-
-def build(run, rule_set, previous, shared=False):
-    """Fill the run's lists, exclusions and diff (inside the caller's transaction)."""
-    params = params_for(run, rule_set, previous)
-    counts = {}
+    # A few counties: narrow each source to them; many: read each table once, whole.
+    in_scope = IN_SCOPE if len(runs) <= 2 else ""
+    facts_sql = FACTS_SQL.replace("{in_scope}", in_scope).replace(
+        "{county_length}", str(COUNTY_LENGTH)
+    )
     with connection.cursor() as cursor:
         # Evidence joins hash ~1M rows: give them memory so they stay hashed (see docstring).
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # The grouped joins' row estimates are poor, so the planner's cost looks huge and JIT
         # compiles for ~1 s per statement: far more than the statements themselves take.
         cursor.execute("SET LOCAL jit = off")
-        if shared:
-            cursor.execute(
-                "CREATE TEMP TABLE scr_facts ON COMMIT DROP AS "
-                "SELECT * FROM scr_facts_shared WHERE region_id LIKE %(prefix)s",
-                params,
-            )
-        else:
-            cursor.execute(FACTS_SQL.replace("{table}", "scr_facts ON COMMIT DROP"), params)
-        counts["registered"] = cursor.rowcount
-        cursor.execute("ANALYZE scr_facts")
-        for name, statement in STATEMENTS:
-            cursor.execute(statement, params)
-            counts[name] = cursor.rowcount
-        counts["reserve"] = 0  # no financing-need source yet (visits app is empty)
-        if previous is not None:
-            cursor.execute(DIFF_ENTERED, params)
-            counts["entered"] = cursor.rowcount
-            cursor.execute(DIFF_LEFT, params)
-            counts["left"] = cursor.rowcount
-        cursor.execute("DROP TABLE scr_facts")
+        cursor.execute(
+            "CREATE TEMP TABLE scr_runs (county text PRIMARY KEY, run_id bigint NOT NULL, "
+            "prev_id bigint) ON COMMIT DROP"
+        )
+        cursor.executemany(
+            "INSERT INTO scr_runs (county, run_id, prev_id) VALUES (%s, %s, %s)",
+            [
+                (run.region.scope_prefix, run.pk, previous.pk if previous else None)
+                for run, previous in pairs
+            ],
+        )
+        cursor.execute(facts_sql, params)
+        cursor.execute("SELECT run_id, count(*) FROM scr_facts GROUP BY run_id")
+        add(cursor.fetchall(), "registered")
+        cursor.execute(MEMBERS, params)
+        add(cursor.fetchall())
+        cursor.execute(EXCLUSIONS, params)
+        add(cursor.fetchall())
+        if any(previous is not None for _run, previous in pairs):
+            for run, previous in pairs:
+                if previous is not None:
+                    counts[run.pk].update(entered=0, left=0)
+            cursor.execute(DIFF_KEYS)
+            # Real row counts let the planner look the (usually few) changes up by index.
+            cursor.execute("ANALYZE scr_changes")
+            cursor.execute(DIFF, params)
+            cursor.execute(DIFF_COUNTS)
+            add(cursor.fetchall())
+            cursor.execute("DROP TABLE scr_changes")
+        cursor.execute("DROP TABLE scr_facts, scr_runs")
     return counts

@@ -27,12 +27,11 @@ def panel_rows(enterprise):
     ).first()
     if run is None:
         return run, []
-    members = {
-        m.list_type: m for m in ListMembership.objects.filter(run=run, enterprise=enterprise)
-    }
-    excluded = {
-        x.list_type: x for x in ListExclusion.objects.filter(run=run, enterprise=enterprise)
-    }
+    # Every list type spelled out: the unique (run, list_type, enterprise) index then finds
+    # the rows directly (there is no index on enterprise alone).
+    mine = {"run": run, "enterprise": enterprise, "list_type__in": ListType.values}
+    members = {m.list_type: m for m in ListMembership.objects.filter(**mine)}
+    excluded = {x.list_type: x for x in ListExclusion.objects.filter(**mine)}
     active = ListType.ACTIVE in members
     not_active = [{"code": Reason.NOT_ACTIVE}] + (
         excluded[ListType.ACTIVE].reasons if ListType.ACTIVE in excluded else []

@@ -14,7 +14,14 @@ from enterprises.signals import batch_applied
 from screening.models import ListChange, ScreeningRun
 from screening.selectors import current_memberships
 from screening.services import RunOverlap, counties_for
-from tests.factories import LUCHENG_STREET, PINGYANG, make_census, make_enterprise, make_negative
+from tests.factories import (
+    LUCHENG,
+    LUCHENG_STREET,
+    PINGYANG,
+    make_census,
+    make_enterprise,
+    make_negative,
+)
 
 from .helpers import codes, members, rebuild
 
@@ -154,3 +161,68 @@ def test_an_applied_import_rebuilds_its_region(regions):
     job = Job.objects.get(kind="screening.rebuild")
     assert job.region_id == PINGYANG and job.status == JobStatus.SUCCEEDED
     assert firm.pk in members(ScreeningRun.objects.get(is_current=True), "active")
+
+
+def rebuild_city(as_of=date(2025, 6, 30)):
+    from screening.services import rebuild as rebuild_many
+
+    return rebuild_many(Region.objects.get(code="330300"), as_of=as_of)
+
+
+@pytest.mark.django_db
+def test_a_city_rebuild_gives_each_county_its_own_run_and_diff(regions):
+    moving = active_firm(region=LUCHENG_STREET)
+    stays = active_firm()
+    runs, problems = rebuild_city()
+    assert not problems and len(runs) == 12
+    by_county = {run.region_id: run for run in runs}
+    assert members(by_county[LUCHENG], "active") == {moving.pk}
+    assert members(by_county[PINGYANG], "active") == {stays.pk}
+    assert by_county[PINGYANG].counts["registered"] == 1
+    # The firm moves from Lucheng to Pingyang: it leaves one county's list and enters the other.
+    type(moving).objects.filter(pk=moving.pk).update(region_id="330326100")
+    runs, problems = rebuild_city()
+    by_county = {run.region_id: run for run in runs}
+    left = ListChange.objects.get(run=by_county[LUCHENG], list_type="active")
+    assert (left.change, left.enterprise_id, codes(left.reasons)) == (
+        "left",
+        moving.pk,
+        ["left_region"],
+    )
+    entered = ListChange.objects.get(run=by_county[PINGYANG], list_type="active")
+    assert (entered.change, entered.enterprise_id) == ("entered", moving.pk)
+    assert by_county[PINGYANG].counts["entered"] >= 1 and by_county[LUCHENG].counts["left"] >= 1
+    assert ScreeningRun.objects.filter(is_current=True).count() == 12
+
+
+@pytest.mark.django_db
+def test_a_city_rebuild_skips_only_the_county_in_progress(regions):
+    active_firm()
+    busy = Region.objects.get(code=LUCHENG)
+    ScreeningRun.objects.create(region=busy, status="running", started_at="2099-01-01T00:00Z")
+    runs, problems = rebuild_city()
+    assert len(runs) == 11 and len(problems) == 1 and busy.name in problems[0]
+    assert not ScreeningRun.objects.filter(region=busy, is_current=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_failed_city_rebuild_keeps_every_previous_run(regions, monkeypatch):
+    from screening.services import sql
+
+    firm = active_firm()
+    old_runs, _problems = rebuild_city()
+    real_build = sql.build
+
+    def build_then_fail(pairs, rule_set):
+        real_build(pairs, rule_set)  # rows written, then the transaction rolls back
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sql, "build", build_then_fail)
+    runs, problems = rebuild_city()
+    assert runs == [] and len(problems) == 12 and "disk full" in problems[0]
+    failed = ScreeningRun.objects.exclude(pk__in=[run.pk for run in old_runs])
+    assert failed.count() == 12 and set(failed.values_list("status", flat=True)) == {"failed"}
+    assert not ListChange.objects.filter(run__in=failed).exists()
+    assert set(ScreeningRun.objects.filter(is_current=True)) == set(old_runs)
+    assert set(current_memberships("active").values_list("enterprise_id", flat=True)) == {firm.pk}
