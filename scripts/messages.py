@@ -50,6 +50,8 @@ def main():
     for po in ROOT.glob("**/locale/en/LC_MESSAGES/django.po"):
         if ".venv" not in po.parts:
             subprocess.run(["msgen", "-o", str(po), str(po)], check=True)
+            # msgen copies each msgid over msgmerge's fuzzy guess, so the guess flag is moot.
+            subprocess.run(["msgattrib", "--clear-fuzzy", "-o", str(po), str(po)], check=True)
     for cwd in [ROOT / app for app in APPS] + [ROOT]:
         run([*DJANGO_ADMIN, "compilemessages", "--ignore=.venv"], cwd=cwd)
 

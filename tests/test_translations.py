@@ -20,9 +20,17 @@ def untranslated(po_path):
     return [entry for entry in entries if entry.strip() != '""']
 
 
+def fuzzy(po_path):
+    """msgids of entries marked fuzzy (a guess by msgmerge: not compiled, so shown in English)."""
+    text = po_path.read_text(encoding="utf-8")
+    entries = re.findall(r'#, fuzzy\n(?:#\|[^\n]*\n)*msgid "((?:[^"\\]|\\.)*)"', text)
+    return [entry for entry in entries if entry]  # the header is fuzzy by convention
+
+
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
 def test_every_catalogue_entry_is_translated(po_path):
     assert untranslated(po_path) == []
+    assert fuzzy(po_path) == []
     assert po_path.with_suffix(".mo").exists(), "run make messages to compile the catalogue"
 
 
