@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -596,6 +596,15 @@ class _Run:
             f"WHERE {changed or 'false'}"
         )
         params = {"batch": self.batch.pk, "now": timezone.now()}
+        if self.postgres and self.lock_if_empty(table):
+            # First load: nothing to conflict with, so a plain INSERT without RETURNING (about
+            # 20% faster), in key order (B-tree inserts in order instead of all over the index).
+            order = ", ".join(e for c, e in columns if c in conflict)
+            created = self.sql(
+                f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {STAGE} s ORDER BY {order}",
+                params,
+            )
+            return created, 0
         if self.postgres:
             query = (
                 f"WITH up AS ({insert} RETURNING (xmax = 0) AS inserted) "
@@ -612,6 +621,30 @@ class _Run:
         written = self.sql(insert, params)
         created = self.staged - existing
         return created, written - created
+
+    def lock_if_empty(self, table):
+        """True when ``table`` is empty, then locked against other writers until commit.
+
+        SHARE ROW EXCLUSIVE lets readers in but no other writer, so no row can appear that
+        a plain INSERT would collide with. Only taken for an empty table (a first load).
+        """
+        if self.sql(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0]:
+            return False
+        self.sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        return not self.sql(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0]
+
+    def without_fk_triggers(self, table, checked):
+        """Context: run the upsert into ``table`` without its per-row foreign-key triggers.
+
+        Each inserted row otherwise queues one deferred check per foreign key, run at commit
+        (~5 s per million rows here). Only done when it is safe: ``checked`` maps every
+        foreign-key column of ``table`` to the referenced rows the import has already
+        validated (a query listing them); those rows are locked FOR KEY SHARE here, as the
+        triggers would, so nobody can delete them before commit. Needs the right to set
+        session_replication_role (superuser, or GRANT SET ON PARAMETER in PostgreSQL 15);
+        without it, or when the table has any other trigger, the triggers run as usual.
+        """
+        return _ReplicaMode(self, table, checked)
 
     def apply_registry(self):
         optional = {
@@ -637,7 +670,13 @@ class _Run:
         ]
         compare = ["name", "entity_type", "established_on", "status", "region_id"]
         compare += [c for c in optional if c in self.present_fields]
-        return self.upsert("enterprises_enterprise", ["uscc"], columns, compare)
+        checked = {
+            "region_id": "SELECT 1 FROM enterprises_region WHERE code IN "
+            f"(SELECT DISTINCT region_code FROM {STAGE})",
+            "batch_id": "SELECT 1 FROM enterprises_importbatch WHERE id = %(batch)s",
+        }
+        with self.without_fk_triggers("enterprises_enterprise", checked):
+            return self.upsert("enterprises_enterprise", ["uscc"], columns, compare)
 
     def _record_upsert(self, table, conflict, fields, defaults=None):
         defaults = defaults or {}
@@ -759,6 +798,52 @@ class _Run:
                 ]
             )
         return result
+
+
+class _ReplicaMode:
+    """See _Run.without_fk_triggers."""
+
+    def __init__(self, run, table, checked):
+        self.run, self.table, self.checked = run, table, checked
+        self.active = False
+
+    def __enter__(self):
+        if not self.run.postgres or not self._safe():
+            return self
+        for query in self.checked.values():
+            self.run.sql(f"{query} FOR KEY SHARE", {"batch": self.run.batch.pk})
+        try:
+            with transaction.atomic():  # a savepoint: a refused SET must not break the import
+                self.run.sql("SET LOCAL session_replication_role = replica")
+        except DatabaseError:
+            logger.debug("no right to set session_replication_role; FK triggers stay on")
+            return self
+        self.active = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.active and exc_type is None:
+            self.run.sql("SET LOCAL session_replication_role = DEFAULT")
+        return False
+
+    def _safe(self):
+        """The table's only triggers are the checks of foreign keys listed in ``checked``."""
+        rows = self.run.sql(
+            "SELECT t.tgisinternal, c.contype, c.conrelid = t.tgrelid, "
+            "(SELECT array_agg(a.attname::text) FROM pg_attribute a "
+            " WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)) "
+            "FROM pg_trigger t LEFT JOIN pg_constraint c ON c.oid = t.tgconstraint "
+            "WHERE t.tgrelid = %s::regclass",
+            (self.table,),
+        )
+        for internal, contype, own, columns in rows:
+            if not internal or contype != "f":
+                return False
+            # The triggers of foreign keys *referencing* this table only act when a referenced
+            # key changes or a row is deleted, which an upsert never does.
+            if own and not set(columns or ()) <= set(self.checked):
+                return False
+        return True
 
 
 class _CopyWriter:
