@@ -57,9 +57,6 @@ _FW_FROM = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 _FW_TO = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
 # Exactly the characters Python's str.strip() removes.
 _SPACES = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
-# translate() and a btrim() with a long multibyte set are slow (~2 µs a cell); most cells need
-# neither, which one cheap regex tells.
-_NEEDS_CLEANING = f"^[{_SPACES}]|[{_SPACES}]$|[\uff01-\uff5e]"
 
 USCC_ALPHABET = n.USCC_ALPHABET
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -139,89 +136,101 @@ _NUMBER_FORM = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$"
 
 
 class _Cell:
-    """How one mapped column becomes SQL: derived values (layer 2) and the typed value (3)."""
+    """How one mapped column becomes SQL.
+
+    ``steps()``: helper values in successive layers, each computed once per row from the
+    layer before (layer 1 is the cleaned text ``v<i>``); ``typed()``: the typed value from
+    them, NULL when the cell is empty or not a form SQL recognises.
+    """
 
     def __init__(self, index, column, convert):
         self.i = index
         self.column = column
         self.convert = convert
-        self.v = f"v{index}"  # the cleaned text (layer 1)
+        self.v = f"v{index}"
         self.kind = _converter_kind(convert)
 
-    def derived(self):
-        """Layer-2 expressions over the cleaned text: [(name, sql)]."""
+    def steps(self):
         v, i = self.v, self.i
         if self.kind == "uscc":
-            return [(f"b{i}", f"CASE WHEN octet_length({v}) = 18 THEN convert_to({v}, 'UTF8') END")]
-        if self.kind == "date":
-            # As to_date: "2025-06-30 00:00:00" (a datetime's text) is read as its first ten.
-            t = f"CASE WHEN length({v}) > 10 AND substr({v}, 11, 1) IN (' ', 'T') THEN left({v}, 10) ELSE {v} END"
-            return [(f"t{i}", t)]
-        if self.kind in ("amount", "count"):
-            return [(f"t{i}", f"replace({v}, ',', '')")]
-        return []
-
-    def derived2(self):
-        """Layer-3 helpers: computed once per row from layer 2."""
-        i = self.i
-        if self.kind == "uscc":
             b = f"b{i}"
-            return [(f"s{i}", uscc_weight_sum_sql(b)), (f"k{i}", uscc_check_value_sql(b))]
+            return [
+                [(b, f"CASE WHEN octet_length({v}) = 18 THEN convert_to({v}, 'UTF8') END")],
+                [(f"s{i}", uscc_weight_sum_sql(b)), (f"k{i}", uscc_check_value_sql(b))],
+            ]
         if self.kind == "date":
-            t = f"t{i}"
-            iso = f"{t} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'"
-            general = (
-                f"CASE WHEN {iso} THEN {t} WHEN {t} ~ {_lit(_DATE_FORM)} "
+            t, g = f"t{i}", f"g{i}"
+            # As to_date: "2025-06-30 00:00:00" (a datetime's text) is read as its first ten.
+            truncated = (
+                f"CASE WHEN length({v}) > 10 AND substr({v}, 11, 1) IN (' ', 'T') "
+                f"THEN left({v}, 10) ELSE {v} END"
+            )
+            # Every form as 'Y-M-D': ISO, the contract's other forms, and 8 digits (20250630);
+            # 1-5 digits (typed value) are an Excel serial.
+            ymd = (
+                f"CASE WHEN {t} ~ '^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$' THEN {t} "
+                f"WHEN {t} ~ '^[0-9]+$' THEN CASE WHEN length({t}) = 8 THEN "
+                f"substr({t}, 1, 4) || '-' || substr({t}, 5, 2) || '-' || substr({t}, 7, 2) END "
+                f"WHEN {t} ~ {_lit(_DATE_FORM)} "
                 f"THEN regexp_replace({t}, {_lit(_DATE_FORM)}, '\\1-\\2-\\3') END"
             )
-            return [(f"g{i}", general)]
+            return [
+                [(t, truncated)],
+                [(g, ymd)],
+                [
+                    (f"{name}{i}", f"split_part({g}, '-', {k})::integer")
+                    for k, name in ((1, "y"), (2, "m"), (3, "d"))
+                ],
+            ]
+        if self.kind == "amount":
+            t = f"t{i}"
+            number = f"CASE WHEN {t} ~ {_lit(_NUMBER_FORM)} THEN {t}::numeric END"
+            return [[(t, f"replace({v}, ',', '')")], [(f"n{i}", number)]]
+        if self.kind == "count":
+            return [[(f"t{i}", f"replace({v}, ',', '')")]]
         return []
 
     def typed(self):
-        """The typed value (NULL when the cell is empty or not a form SQL recognises)."""
-        v, i, convert = self.v, self.i, self.convert
-        kind = self.kind
+        v, i, convert, kind = self.v, self.i, self.convert, self.kind
         if kind == "uscc":
             return f"CASE WHEN {uscc_ok_sql(f's{i}', f'k{i}')} THEN {v} END"
         if kind == "text":
-            return f"CASE WHEN char_length({v}) <= {convert.max_length} THEN {v} END"
+            # octet_length is cheaper and, when within the limit, decides it.
+            n_max = convert.max_length
+            return f"CASE WHEN octet_length({v}) <= {n_max} OR char_length({v}) <= {n_max} THEN {v} END"
         if kind == "choice":
+            # The keys are lower case already: an exact match needs no lower().
             whens = " ".join(
                 f"WHEN {_lit(key)} THEN {_lit(slug)}" for key, slug in convert.lookup.items()
             )
-            return f"CASE lower({v}) {whens} END"
+            return f"CASE {v} {whens} ELSE CASE lower({v}) {whens} END END"
         if kind == "date":
-            g, t = f"g{i}", f"t{i}"
-            parts = [f"split_part({g}, '-', {k})::int" for k in (1, 2, 3)]
-            yyyymmdd = [
-                f"substr({t}, 1, 4)::int",
-                f"substr({t}, 5, 2)::int",
-                f"substr({t}, 7, 2)::int",
-            ]
+            y, m, d = f"y{i}", f"m{i}", f"d{i}"
             return (
-                f"CASE WHEN {g} IS NOT NULL THEN {_valid_date(*parts)} "
-                f"WHEN {t} ~ '^[0-9]{{8}}$' THEN {_valid_date(*yyyymmdd)} "
-                f"WHEN {t} ~ '^[0-9]{{1,5}}$' AND {t}::int >= 1 THEN date '1899-12-30' + {t}::int END"
+                f"CASE WHEN g{i} IS NOT NULL THEN {_valid_date(y, m, d)} "
+                f"WHEN t{i} ~ '^[0-9]+$' AND length(t{i}) <= 5 AND t{i}::integer >= 1 "
+                f"THEN date '1899-12-30' + t{i}::integer END"
             )
         if kind == "amount":
-            t = f"t{i}"
-            checks = [f"abs({t}::numeric) < 1e14"]
+            number = f"n{i}"
+            checks = [f"abs({number}) < 1e14"]
             if convert is n.to_non_negative_amount:
-                checks.append(f"{t}::numeric >= 0")
-            value = f"{t}::numeric * 0.0001" if convert is n.to_yuan_amount else f"{t}::numeric"
-            return (
-                f"CASE WHEN {t} ~ {_lit(_NUMBER_FORM)} THEN "
-                f"CASE WHEN {' AND '.join(checks)} THEN {value} END END"
-            )
+                checks.append(f"{number} >= 0")
+            value = f"{number} * 0.0001" if convert is n.to_yuan_amount else number
+            return f"CASE WHEN {' AND '.join(checks)} THEN {value} END"
         if kind == "count":
             t = f"t{i}"
-            return f"CASE WHEN {t} ~ '^[+]?[0-9]{{1,9}}$' THEN {t}::integer END"
+            return f"CASE WHEN {t} ~ '^[0-9]+$' AND length({t}) <= 9 THEN {t}::integer END"
         if kind == "region":
             # 6-, 9- or 12-digit code; a 12-digit (village) code means its township.
             return f"CASE WHEN {v} ~ '^[0-9]+$' AND length({v}) IN (6, 9, 12) THEN left({v}, 9) END"
         if kind == "industry":
-            form = "^([A-Za-z][0-9]{4}|[0-9]{2,4}|[A-Za-z])$"
-            return f"CASE WHEN {v} ~ {_lit(form)} THEN upper({v}) END"
+            form = (
+                f"CASE length({v}) WHEN 5 THEN {v} ~ '^[A-Za-z][0-9]+$' "
+                f"WHEN 1 THEN {v} ~ '^[A-Za-z]$' "
+                f"ELSE length({v}) BETWEEN 2 AND 4 AND {v} ~ '^[0-9]+$' END"
+            )
+            return f"CASE WHEN {form} THEN upper({v}) END"
         raise AssertionError(kind)
 
 
@@ -249,14 +258,18 @@ def _converter_kind(convert):
 
 def _clean_sql(expr):
     """SQL: normalise.clean_text for text: half-width, trimmed, '' → NULL."""
-    return (
-        f"NULLIF(CASE WHEN {expr} ~ %(needs_cleaning)s "
-        f"THEN btrim(translate({expr}, %(fw_from)s, %(fw_to)s), %(spaces)s) ELSE {expr} END, '')"
-    )
+    return f"NULLIF(btrim(translate({expr}, %(fw_from)s, %(fw_to)s), %(spaces)s), '')"
 
 
+# translate() and a btrim() with a long multibyte set are slow (~2 µs a cell) and almost no
+# cell needs them: one regex over the whole row (cells joined by U+0001) says which rows do.
+_ROW_SEPARATOR = "\x01"
+_ROW_NEEDS_CLEANING = (
+    f"(^|{_ROW_SEPARATOR})[{_SPACES}]|[{_SPACES}]($|{_ROW_SEPARATOR})|[\uff01-\uff5e]"
+)
 _CLEAN_PARAMS = {
-    "needs_cleaning": _NEEDS_CLEANING,
+    "separator": _ROW_SEPARATOR,
+    "row_needs_cleaning": _ROW_NEEDS_CLEANING,
     "fw_from": _FW_FROM,
     "fw_to": _FW_TO,
     "spaces": _SPACES,
@@ -467,38 +480,43 @@ def _convert(run, cells, raw_columns, skip_blank):
     (the planner would otherwise inline every reference to them).
     """
     stage_table = run_stage()
-    # Blank CSV rows are skipped here (all columns, known or not); .xlsx ones when read.
-    blank = "true"
-    if skip_blank:
-        blank = "num_nonnulls(" + ", ".join(f"NULLIF(c{i}, '')" for i in raw_columns) + ") > 0"
-    layer1 = ", ".join(["row_no"] + [f"{_clean_sql(f'c{c.i}')} AS {c.v}" for c in cells])
-    names2 = ["row_no"] + [c.v for c in cells]
-    layer2 = list(names2)
-    for c in cells:
-        layer2 += [f"{sql} AS {name}" for name, sql in c.derived()]
-    names3 = names2 + [name for c in cells for name, _sql in c.derived()]
-    layer3 = list(names3)
-    for c in cells:
-        layer3 += [f"{sql} AS {name}" for name, sql in c.derived2()]
-    typed = {c.column.field: c.typed() for c in cells}
-    layer4 = ["row_no"] + [c.v for c in cells] + [f"{sql} AS x_{f}" for f, sql in typed.items()]
+    where = "true"
+    if skip_blank:  # blank CSV rows (all columns, known or not); .xlsx ones are skipped when read
+        where = "num_nonnulls(" + ", ".join(f"NULLIF(c{i}, '')" for i in raw_columns) + ") > 0"
+    joined = f"concat_ws(%(separator)s, {', '.join(f'c{c.i}' for c in cells)})"
+    query = (
+        f"SELECT row_no, {', '.join(f'c{c.i}' for c in cells)}, "
+        f"{joined} ~ %(row_needs_cleaning)s AS dirty FROM {RAW} WHERE {where}"
+    )
+    names = ["row_no"] + [c.v for c in cells]
+    layer = ["row_no"] + [
+        f"CASE WHEN dirty THEN {_clean_sql(f'c{c.i}')} ELSE NULLIF(c{c.i}, '') END AS {c.v}"
+        for c in cells
+    ]
+    query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) l0"
+    steps = [c.steps() for c in cells]
+    for depth in range(max(map(len, steps), default=0)):
+        added = [
+            pair for cell_steps in steps if depth < len(cell_steps) for pair in cell_steps[depth]
+        ]
+        layer = names + [f"{sql} AS {name}" for name, sql in added]
+        names = names + [name for name, _sql in added]
+        query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) l{depth + 1}"
+    layer = ["row_no"] + [c.v for c in cells] + [f"{c.typed()} AS x{c.i}" for c in cells]
+    query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) lv"
 
     fields = [c.field for c in run.spec.columns]
     present = {c.column.field: c for c in cells}
-    values, bad = [], []
-    for field in fields:
-        if field in present:
-            values.append(f"x_{field}")
-        else:
-            values.append("NULL")
+    values = [f"x{present[f].i}" if f in present else "NULL" for f in fields]
+    bad = []
     for c in cells:
-        bad.append(f"({c.v} IS NOT NULL AND x_{c.column.field} IS NULL)")
+        bad.append(f"({c.v} IS NOT NULL AND x{c.i} IS NULL)")
         if c.column.required:
             bad.append(f"{c.v} IS NULL")
     if run.spec.kind == ImportKind.REGISTRY:
         # check_registry: a missing entity type is derived from USCC digits 1-2.
         derived = (
-            "CASE left(x_uscc, 2) "
+            f"CASE left(x{present['uscc'].i}, 2) "
             + " ".join(
                 f"WHEN {_lit(p)} THEN {_lit(t)}" for p, t in ENTITY_TYPE_BY_USCC_PREFIX.items()
             )
@@ -508,12 +526,8 @@ def _convert(run, cells, raw_columns, skip_blank):
         values[index] = f"COALESCE({values[index]}, {derived})"
     query = (
         f"INSERT INTO {stage_table} (row_no, {', '.join(fields)}, bad) "
-        f"SELECT row_no, {', '.join(values)}, {' OR '.join(bad) or 'false'} FROM ("
-        f"SELECT {', '.join(layer4)} FROM ("
-        f"SELECT {', '.join(layer3)} FROM ("
-        f"SELECT {', '.join(layer2)} FROM ("
-        f"SELECT {layer1} FROM {RAW} WHERE {blank} OFFSET 0"
-        ") l1 OFFSET 0) l2 OFFSET 0) l3 OFFSET 0) l4"
+        f"SELECT row_no, {', '.join(values)}, {' OR '.join(bad) or 'false'} "
+        f"FROM ({query} OFFSET 0) lt"
     )
     with connection.cursor() as cursor:
         cursor.cursor.execute(query, _CLEAN_PARAMS)
