@@ -29,6 +29,7 @@ import csv
 import re
 from datetime import date, datetime
 
+import psycopg
 from django.db import DatabaseError, connection
 from django.utils.translation import gettext_lazy as _
 
@@ -336,7 +337,7 @@ def copy_csv(path, width):
                     raise Unavailable("end-of-data marker")
                 copy.write(chunk)
                 tail = chunk[-2:]
-    except DatabaseError as exc:  # bad bytes for the encoding, ragged rows, …
+    except (DatabaseError, psycopg.Error) as exc:  # bad bytes for the encoding, ragged rows …
         raise Unavailable(f"COPY refused the file: {exc}") from None
 
 
