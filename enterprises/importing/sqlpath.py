@@ -151,6 +151,17 @@ class _Cell:
         self.v = f"v{index}"
         self.kind = _converter_kind(convert)
 
+    @property
+    def keep(self):
+        """Names from steps() that typed() reads."""
+        i = self.i
+        return {
+            "uscc": [f"s{i}", f"k{i}"],
+            "date": [f"t{i}", f"g{i}", f"y{i}", f"m{i}", f"d{i}"],
+            "amount": [f"n{i}"],
+            "count": [f"t{i}"],
+        }.get(self.kind, [])
+
     def steps(self):
         v, i = self.v, self.i
         if self.kind == "uscc":
@@ -495,14 +506,20 @@ def _convert(run, cells, raw_columns, skip_blank):
         for c in cells
     ]
     query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) l0"
+    # Each layer carries on only what is still needed: the cleaned texts, the values typed()
+    # reads (``keep``) and the previous step's values (which this step reads).
     steps = [c.steps() for c in cells]
+    keep = {name for c in cells for name in c.keep}
+    kept, previous = [], []
     for depth in range(max(map(len, steps), default=0)):
         added = [
             pair for cell_steps in steps if depth < len(cell_steps) for pair in cell_steps[depth]
         ]
-        layer = names + [f"{sql} AS {name}" for name, sql in added]
-        names = names + [name for name, _sql in added]
+        carried = names + kept + [name for name in previous if name not in kept]
+        layer = carried + [f"{sql} AS {name}" for name, sql in added]
         query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) l{depth + 1}"
+        kept = [name for name in carried if name in keep]
+        previous = [name for name, _sql in added]
     layer = ["row_no"] + [c.v for c in cells] + [f"{c.typed()} AS x{c.i}" for c in cells]
     query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) lv"
 
