@@ -30,7 +30,7 @@ from .specs import SPECS
 
 logger = logging.getLogger(__name__)
 
-STAGE = "rongxie_import_stage"
+STAGE = sqlpath.STAGE
 MAX_STORED_ERRORS = 100_000
 _SQL_TYPES = {
     "text": "text",

@@ -26,6 +26,7 @@ Python path.
 
 import codecs
 import csv
+import logging
 import re
 from datetime import date, datetime
 
@@ -37,7 +38,10 @@ from ..choices import ENTITY_TYPE_BY_USCC_PREFIX, EntityType, ImportKind
 from . import normalise as n
 from .readers import FileRejected, detect_encoding, iter_xlsx
 
-RAW = "rongxie_import_raw"
+logger = logging.getLogger(__name__)
+
+RAW = "rongxie_import_raw"  # the cells' text as in the file (temporary)
+STAGE = "rongxie_import_stage"  # the typed rows, shared with the Python path (temporary)
 
 # Kinds whose converters and row checks all have an SQL form here.
 KINDS = {ImportKind.REGISTRY}
@@ -108,10 +112,9 @@ def uscc_is_valid_sql(text_expr):
     the importer uses the parts above so that each is computed once per row.
     """
     b = f"convert_to({text_expr}, 'UTF8')"
-    return (
-        f"COALESCE(octet_length({b}) = 18 AND "
-        f"{uscc_ok_sql(f'({uscc_weight_sum_sql(b)})', uscc_check_value_sql(b))}, false)"
-    )
+    check = uscc_ok_sql(f"({uscc_weight_sum_sql(b)})", uscc_check_value_sql(b))
+    # CASE, not AND: get_byte() past the end raises, and AND may evaluate in any order.
+    return f"CASE WHEN octet_length({b}) = 18 THEN {check} ELSE false END"
 
 
 def _lit(text):
@@ -196,7 +199,11 @@ class _Cell:
             ]
         if self.kind == "amount":
             t = f"t{i}"
-            number = f"CASE WHEN {t} ~ {_lit(_NUMBER_FORM)} THEN {t}::numeric END"
+            # (A cast in THEN only: CASE decides the order. 100 digits: any amount too large
+            # is still one; numeric's own limit would raise.)
+            number = (
+                f"CASE WHEN length({t}) <= 100 AND {t} ~ {_lit(_NUMBER_FORM)} THEN {t}::numeric END"
+            )
             return [[(t, f"replace({v}, ',', '')")], [(f"n{i}", number)]]
         if self.kind == "count":
             return [[(f"t{i}", f"replace({v}, ',', '')")]]
@@ -220,8 +227,8 @@ class _Cell:
             y, m, d = f"y{i}", f"m{i}", f"d{i}"
             return (
                 f"CASE WHEN g{i} IS NOT NULL THEN {_valid_date(y, m, d)} "
-                f"WHEN t{i} ~ '^[0-9]+$' AND length(t{i}) <= 5 AND t{i}::integer >= 1 "
-                f"THEN date '1899-12-30' + t{i}::integer END"
+                f"WHEN t{i} ~ '^[0-9]+$' AND length(t{i}) <= 5 THEN CASE WHEN t{i}::integer >= 1 "
+                f"THEN date '1899-12-30' + t{i}::integer END END"
             )
         if kind == "amount":
             number = f"n{i}"
@@ -427,10 +434,16 @@ def stage(run):
     mapping = run.map_header(header)
     try:
         _load(run, mapping, header, xlsx, rows if xlsx else None, path)
+        try:
+            _check(run, mapping, xlsx)
+        except (DatabaseError, psycopg.Error) as exc:
+            # Not expected (the SQL is written not to raise on any cell), but if it does, the
+            # Python path still imports the file; nothing was recorded on ``run`` yet.
+            logger.exception("import fast path failed")
+            raise Unavailable(f"SQL conversion failed: {exc}") from None
     except Unavailable:
         run.unknown_columns[:] = unknown_before
         raise
-    _check(run, mapping, xlsx)
 
 
 def _raw_columns(mapping, header, xlsx):
@@ -455,16 +468,15 @@ def _load(run, mapping, header, xlsx, rows, path):
 
 
 def _check(run, mapping, xlsx):
-    """After the raw COPY: convert, check, record errors. Never raises Unavailable."""
+    """After the raw COPY: convert, check; errors are recorded on ``run`` only at the end."""
     cells = [_Cell(index, column, convert) for _h, column, convert, index in mapping]
     raw_columns = _raw_columns(mapping, run.header_cells, xlsx)
 
-    # From here on the fast path is committed to: no Unavailable below.
     run.header_of = {c.field: h for h, c, _conv, _i in mapping}
     run.create_stage(extra="bad boolean")
     # The duplicate-key window and the upsert's joins over up to a million rows: in memory.
     run.sql("SET LOCAL work_mem = '64MB'")
-    run.progress(0, 1, _("Checking rows"), force=True)
+    run.progress(0, 1, _("Reading rows"), force=True)  # per-row checks, as in the Python path
     read = _convert(run, cells, raw_columns, skip_blank=not xlsx)
     run.batch.rows_read = read
     if not read:
@@ -476,13 +488,7 @@ def _check(run, mapping, xlsx):
     errors.sort(key=lambda e: e[0])  # row order, as the Python path records them
     for row, column, value, reason in errors:
         run.error(row, column, value, reason)
-    run.staged = run.sql(f"SELECT count(*) FROM {run_stage()}")[0][0]
-
-
-def run_stage():
-    from .pipeline import STAGE
-
-    return STAGE
+    run.staged = run.sql(f"SELECT count(*) FROM {STAGE}")[0][0]
 
 
 def _convert(run, cells, raw_columns, skip_blank):
@@ -491,7 +497,6 @@ def _convert(run, cells, raw_columns, skip_blank):
     Each layer is an ``OFFSET 0`` subquery so that its values are computed once per row
     (the planner would otherwise inline every reference to them).
     """
-    stage_table = run_stage()
     where = "true"
     if skip_blank:  # blank CSV rows (all columns, known or not); .xlsx ones are skipped when read
         where = "num_nonnulls(" + ", ".join(f"NULLIF(c{i}, '')" for i in raw_columns) + ") > 0"
@@ -543,7 +548,7 @@ def _convert(run, cells, raw_columns, skip_blank):
         index = fields.index("entity_type")
         values[index] = f"COALESCE({values[index]}, {derived})"
     query = (
-        f"INSERT INTO {stage_table} (row_no, {', '.join(fields)}, bad) "
+        f"INSERT INTO {STAGE} (row_no, {', '.join(fields)}, bad) "
         f"SELECT row_no, {', '.join(values)}, {' OR '.join(bad) or 'false'} "
         f"FROM ({query} OFFSET 0) lt"
     )
@@ -554,15 +559,14 @@ def _convert(run, cells, raw_columns, skip_blank):
 
 def _python_rows(run, mapping, errors):
     """Rows SQL could not take whole go through the Python converters, exactly as there."""
-    stage_table = run_stage()
     indexes = [index for _h, _c, _conv, index in mapping]
     rows = run.sql(
         f"SELECT r.row_no, {', '.join(f'r.c{i}' for i in indexes)} FROM {RAW} r "
-        f"WHERE r.row_no IN (SELECT row_no FROM {stage_table} WHERE bad) ORDER BY r.row_no"
+        f"WHERE r.row_no IN (SELECT row_no FROM {STAGE} WHERE bad) ORDER BY r.row_no"
     )
     if not rows:
         return
-    run.sql(f"DELETE FROM {stage_table} WHERE bad")
+    run.sql(f"DELETE FROM {STAGE} WHERE bad")
     fields = [c.field for c in run.spec.columns]
     required_reason = _("A value is required.")
     writer = run.stage_writer()
@@ -591,12 +595,11 @@ def _python_rows(run, mapping, errors):
 
 def _duplicates(run, errors):
     """A key seen on an earlier (otherwise valid) row: error naming that row; unstaged."""
-    stage_table = run_stage()
     key = ", ".join(run.spec.key)
     rows = run.sql(
         f"SELECT row_no, {key}, first_row FROM (SELECT row_no, {key}, "
-        f"min(row_no) OVER (PARTITION BY {key}) AS first_row FROM {stage_table} "
-        f"WHERE ({key}) IN (SELECT {key} FROM {stage_table} GROUP BY {key} HAVING count(*) > 1)"
+        f"min(row_no) OVER (PARTITION BY {key}) AS first_row FROM {STAGE} "
+        f"WHERE ({key}) IN (SELECT {key} FROM {STAGE} GROUP BY {key} HAVING count(*) > 1)"
         ") d WHERE row_no <> first_row"
     )
     if not rows:
@@ -611,4 +614,4 @@ def _duplicates(run, errors):
                 _("Duplicate key: same as row {row}.").format(row=first),
             )
         )
-    run.sql(f"DELETE FROM {stage_table} WHERE row_no = ANY(%s)", ([r[0] for r in rows],))
+    run.sql(f"DELETE FROM {STAGE} WHERE row_no = ANY(%s)", ([r[0] for r in rows],))
