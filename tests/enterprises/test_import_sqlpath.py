@@ -255,3 +255,27 @@ def test_the_zip_directory_is_still_checked_on_the_fast_path(tmp_path, regions):
     with zipfile.ZipFile(bomb, "w") as out:
         out.writestr("xl/workbook.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]>')
     assert import_file("registry", bomb).status == "rejected"
+
+
+def test_other_triggers_keep_the_fk_triggers_on(tmp_path, regions):
+    """Foreign-key triggers are skipped only when they are the table's only triggers."""
+    from django.db import connection
+
+    from tests.enterprises.helpers import REGISTRY_HEADER, registry_rows
+    from tests.enterprises.helpers import write_csv as write_plain_csv
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE fired (uscc text)")
+        cursor.execute(
+            "CREATE FUNCTION rongxie_test_fired() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO fired VALUES (NEW.uscc); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER rongxie_test_fired AFTER INSERT ON enterprises_enterprise "
+            "FOR EACH ROW EXECUTE FUNCTION rongxie_test_fired()"
+        )
+    path = write_plain_csv(tmp_path / "r.csv", REGISTRY_HEADER, registry_rows(3))
+    assert import_file("registry", path).status == "applied"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM fired")
+        assert cursor.fetchone()[0] == 3
