@@ -306,6 +306,8 @@ def _csv_head(path):
     with open(path, "rb") as fh:
         line = fh.readline()
     offset = len(line)
+    if b"\r" in line.rstrip(b"\r\n"):  # lines ending in a bare CR: Python's csv copes
+        raise Unavailable("CR line ends")
     if encoding == "utf-8-sig":
         line = line[len(codecs.BOM_UTF8) :]
     try:

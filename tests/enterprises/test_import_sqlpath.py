@@ -181,6 +181,7 @@ def test_messy_xlsx_reads_the_same_on_both_paths(tmp_path, regions, monkeypatch,
         "stray_quote",  # PostgreSQL's CSV parser would read it differently: Python path
         "ragged_row",  # a row with fewer cells: COPY refuses, Python pads it
         "bad_bytes",  # bytes invalid in the detected encoding: Python replaces them
+        "cr_line_ends",  # old Mac line ends: Python's csv reads them, COPY would not
     ],
 )
 def test_files_the_fast_path_refuses_fall_back_to_python(
@@ -196,8 +197,10 @@ def test_files_the_fast_path_refuses_fall_back_to_python(
             data = data.replace("普通企业".encode(), '普通"企业'.encode())
         elif damage == "ragged_row":
             data = data.replace(b",x\r\n", b"\r\n")
-        else:
+        elif damage == "bad_bytes":
             data = data.replace("普通企业".encode(), b"\xff\xfe")
+        else:
+            data = data.replace(b"\r\n", b"\r")
         path.write_bytes(data)
         return path
 
