@@ -283,9 +283,10 @@ def _clean_sql(expr):
 # translate() and a btrim() with a long multibyte set are slow (~2 µs a cell) and almost no
 # cell needs them: one regex over the whole row (cells joined by U+0001) says which rows do.
 _ROW_SEPARATOR = "\x01"
-_ROW_NEEDS_CLEANING = (
-    f"(^|{_ROW_SEPARATOR})[{_SPACES}]|[{_SPACES}]($|{_ROW_SEPARATOR})|[\uff01-\uff5e]"
-)
+# A row needs cleaning when a cell starts or ends with white space, or has any full-width
+# character or U+3000 (which becomes a space even inside a cell).
+_EDGE_SPACE = f"(^|{_ROW_SEPARATOR})[{_SPACES}]|[{_SPACES}]($|{_ROW_SEPARATOR})"
+_ROW_NEEDS_CLEANING = _EDGE_SPACE + "|[\uff01-\uff5e\u3000]"
 _CLEAN_PARAMS = {
     "separator": _ROW_SEPARATOR,
     "row_needs_cleaning": _ROW_NEEDS_CLEANING,
