@@ -218,11 +218,16 @@ class _Cell:
             n_max = convert.max_length
             return f"CASE WHEN octet_length({v}) <= {n_max} OR char_length({v}) <= {n_max} THEN {v} END"
         if kind == "choice":
-            # The keys are lower case already: an exact match needs no lower().
+            # The keys are lower case already: an exact match needs no lower(). Otherwise
+            # lower() only ASCII text: for some other letters PostgreSQL's lower() and
+            # Python's differ (İ → i vs i̇), and Python must decide those.
             whens = " ".join(
                 f"WHEN {_lit(key)} THEN {_lit(slug)}" for key, slug in convert.lookup.items()
             )
-            return f"CASE {v} {whens} ELSE CASE lower({v}) {whens} END END"
+            return (
+                f"CASE {v} {whens} ELSE CASE WHEN octet_length({v}) = char_length({v}) "
+                f"THEN CASE lower({v}) {whens} END END END"
+            )
         if kind == "date":
             y, m, d = f"y{i}", f"m{i}", f"d{i}"
             return (

@@ -66,6 +66,7 @@ def messy_rows():
         [codes[1], "全角重复", "2020-01-01", "存续", PINGYANG_TOWN, "", "", "", "", "", ""],
         [codes[26], "外区", "2020-01-01", "存续", LUCHENG_STREET, "", "", "", "", "", ""],
         [codes[27], "标签大小写", "2020-01-01", "SURVIVING", PINGYANG_TOWN, "", "", "", "", "OTHER", ""],
+        [codes[28], "土耳其大写", "2020-01-01", "SURV\u0130V\u0130NG", PINGYANG_TOWN, "", "", "", "", "", ""],
     ]  # fmt: skip
     rows += [
         [c, f"正常{i}", "2021-03-04", "存续", PINGYANG_TOWN] + [""] * 6
