@@ -576,11 +576,12 @@ class _Run:
 
     # --- Upserts ----------------------------------------------------------------------------
 
-    def upsert(self, table, conflict, columns, compare):
+    def upsert(self, table, conflict, columns, compare, order=None):
         """INSERT … SELECT … ON CONFLICT DO UPDATE only where something changed.
 
         ``columns``: (target column, select expression) pairs; ``compare``: the target
-        columns that are updated and compared (batch_id and updated_at follow them).
+        columns that are updated and compared (batch_id and updated_at follow them);
+        ``order``: the ORDER BY of a first load (default: the conflict key).
         Returns (created, updated).
         """
         names = ", ".join(c for c, _e in columns)
@@ -599,7 +600,7 @@ class _Run:
         if self.postgres and self.lock_if_empty(table):
             # First load: nothing to conflict with, so a plain INSERT without RETURNING (about
             # 20% faster), in key order (B-tree inserts in order instead of all over the index).
-            order = ", ".join(e for c, e in columns if c in conflict)
+            order = order or ", ".join(e for c, e in columns if c in conflict)
             created = self.sql(
                 f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {STAGE} s ORDER BY {order}",
                 params,
@@ -675,8 +676,12 @@ class _Run:
             f"(SELECT DISTINCT region_code FROM {STAGE})",
             "batch_id": "SELECT 1 FROM enterprises_importbatch WHERE id = %(batch)s",
         }
+        # A first load is sorted by USCC; byte order (COLLATE "C") sorts a million rows ~0.4 s
+        # faster than the database collation and is the same order for these ASCII codes.
         with self.without_fk_triggers("enterprises_enterprise", checked):
-            return self.upsert("enterprises_enterprise", ["uscc"], columns, compare)
+            return self.upsert(
+                "enterprises_enterprise", ["uscc"], columns, compare, order='s.uscc COLLATE "C"'
+            )
 
     def _record_upsert(self, table, conflict, fields, defaults=None):
         defaults = defaults or {}
