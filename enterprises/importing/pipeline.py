@@ -377,7 +377,6 @@ class _Run:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-                cursor.execute(f"DROP TABLE IF EXISTS {sqlpath.RAW}")
         except Exception:  # the transaction may be broken; the table is temporary anyway
             logger.debug("could not drop the staging table", exc_info=True)
 
