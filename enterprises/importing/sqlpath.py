@@ -8,10 +8,10 @@ PostgreSQL a registry file goes like this:
    .xlsx rows are read with calamine and written as text); the table is UNLOGGED so parallel
    workers can scan it, and lives only inside the import's transaction;
 2. one ``CREATE TEMP TABLE … AS SELECT`` cleans the cells (trim incl. U+3000, full-width →
-   half-width, only where needed) and
-   converts the *common, well-formed* forms of every value (dates in the contract's forms and
-   Excel serials, plain or thousands-separated numbers, 元 → 万元, choice labels, upper-case
-   USCCs with their check digit) into the typed staging table of the Python path;
+   half-width, only where needed) and converts the *common, well-formed* forms of every value
+   (dates in the contract's forms and Excel serials, plain or thousands-separated numbers,
+   元 → 万元, choice labels, upper-case USCCs with their check digit) into the typed staging
+   table of the Python path;
 3. a row where any cell is not such a common form, or a required cell is empty, is marked
    ``bad`` and goes through the Python converters (``normalise.py``) — so the rare forms, and
    every row error's reason, come from the one implementation both paths share;
@@ -21,7 +21,8 @@ PostgreSQL a registry file goes like this:
 The SQL never accepts a value the Python converters would reject or read differently: it only
 recognises a strict subset of what they accept, and everything else falls to Python. A file the
 fast path cannot take at all (bytes invalid in the detected encoding, ragged rows, stray quotes
-that PostgreSQL's CSV parser reads differently from Python's, unusual .xlsx cells) raises
+that PostgreSQL's CSV parser reads differently from Python's, bare-CR line ends, unusual .xlsx
+cells) raises
 ``Unavailable`` before anything is recorded; the caller rolls back to a savepoint and uses the
 Python path.
 """
