@@ -599,18 +599,17 @@ def _convert(run, cells, raw_columns, skip_blank):
 def _python_rows(run, mapping, errors):
     """Rows SQL could not take whole go through the Python converters, exactly as there."""
     indexes = [index for _h, _c, _conv, index in mapping]
-    rows = run.sql(
-        f"SELECT r.row_no, {', '.join(f'r.c{i}' for i in indexes)} FROM {run.raw_table} r "
-        f"WHERE r.row_no IN (SELECT row_no FROM {STAGE} WHERE bad) ORDER BY r.row_no"
-    )
-    if not rows:
-        return
-    run.sql(f"DELETE FROM {STAGE} WHERE bad")
     fields = [c.field for c in run.spec.columns]
     required_reason = _("A value is required.")
     writer = run.stage_writer()
-    with writer:
-        for row_no, *raw in rows:
+    # A server-side cursor: a file may have many such rows, and they need not all be in memory.
+    # The writer's COPYs run between its fetches; the rows it adds have bad = NULL.
+    with writer, connection.chunked_cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.row_no, {', '.join(f'r.c{i}' for i in indexes)} FROM {run.raw_table} r "
+            f"WHERE r.row_no IN (SELECT row_no FROM {STAGE} WHERE bad) ORDER BY r.row_no"
+        )
+        for row_no, *raw in _fetched(cursor):
             values = dict.fromkeys(fields)
             ok = True
             for (header_text, column, convert, _index), cell in zip(mapping, raw, strict=True):
@@ -630,6 +629,12 @@ def _python_rows(run, mapping, errors):
                 if run.spec.kind == ImportKind.REGISTRY and values["entity_type"] is None:
                     values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
                 writer.write(row_no, values)
+    run.sql(f"DELETE FROM {STAGE} WHERE bad")
+
+
+def _fetched(cursor, size=2000):
+    while rows := cursor.fetchmany(size):
+        yield from rows
 
 
 def _duplicates(run, errors):

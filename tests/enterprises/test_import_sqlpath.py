@@ -283,3 +283,19 @@ def test_other_triggers_keep_the_fk_triggers_on(tmp_path, regions):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM fired")
         assert cursor.fetchone()[0] == 3
+
+
+def test_many_rows_for_the_python_converters(tmp_path, regions, monkeypatch, settings):
+    """Thousands of rows SQL leaves to Python (lower-case USCCs): fetched and staged in chunks."""
+    from enterprises.importing import pipeline
+
+    monkeypatch.setattr(pipeline._CopyWriter, "CHUNK", 1000)  # COPYs between the fetches
+    settings.IMPORT_MAX_ERROR_RATE = 1.0
+    rows = [
+        [make_uscc().lower(), f"企业{i}", "2020/1/2", "存续", PINGYANG_TOWN] + [""] * 6
+        for i in range(5000)
+    ]
+    rows[10][2] = "bad date"
+    fast, slow = both_paths(monkeypatch, lambda tag: write_csv(tmp_path / f"{tag}.csv", rows))
+    assert fast == slow
+    assert fast[0][2] == 4999 and len(fast[1]) == 1
