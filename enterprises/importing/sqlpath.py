@@ -609,7 +609,9 @@ def _python_rows(run, mapping, errors):
             f"SELECT r.row_no, {', '.join(f'r.c{i}' for i in indexes)} FROM {run.raw_table} r "
             f"WHERE r.row_no IN (SELECT row_no FROM {STAGE} WHERE bad) ORDER BY r.row_no"
         )
+        fetched = 0
         for row_no, *raw in _fetched(cursor):
+            fetched += 1
             values = dict.fromkeys(fields)
             ok = True
             for (header_text, column, convert, _index), cell in zip(mapping, raw, strict=True):
@@ -629,7 +631,8 @@ def _python_rows(run, mapping, errors):
                 if run.spec.kind == ImportKind.REGISTRY and values["entity_type"] is None:
                     values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
                 writer.write(row_no, values)
-    run.sql(f"DELETE FROM {STAGE} WHERE bad")
+    if fetched:
+        run.sql(f"DELETE FROM {STAGE} WHERE bad")
 
 
 def _fetched(cursor, size=2000):
