@@ -209,6 +209,7 @@ def choice(mapping):
                 _("Unknown value; allowed: {allowed}.").format(allowed=allowed)
             ) from None
 
+    convert.lookup = lookup  # for the SQL fast path (sqlpath.py)
     return convert
 
 
@@ -219,6 +220,7 @@ def max_length(n):
             raise RowError(_("Too long (at most {n} characters).").format(n=n))
         return text
 
+    convert.max_length = n  # for the SQL fast path (sqlpath.py)
     return convert
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -24,12 +24,13 @@ from ..choices import ImportKind, ImportStatus
 from ..models import ImportBatch, ImportRowError, Region
 from ..signals import batch_applied
 from . import normalise as n
+from . import sqlpath
 from .readers import FileRejected, open_rows
 from .specs import SPECS
 
 logger = logging.getLogger(__name__)
 
-STAGE = "rongxie_import_stage"
+STAGE = sqlpath.STAGE
 MAX_STORED_ERRORS = 100_000
 _SQL_TYPES = {
     "text": "text",
@@ -235,6 +236,20 @@ class _Run:
     # --- Reading and staging ---------------------------------------------------------------
 
     def execute(self):
+        if sqlpath.supports(self.spec):
+            try:
+                with transaction.atomic():  # a savepoint: a refused fast path leaves no trace
+                    sqlpath.stage(self)
+            except sqlpath.Unavailable as exc:
+                logger.info("import batch %s: Python path (%s)", self.batch.pk, exc)
+                self.errors, self.failed, self.staged = [], set(), 0
+            else:
+                return self.finish()
+        self.stage_rows()
+        return self.finish()
+
+    def stage_rows(self):
+        """The portable path: every row through the Python converters and row checks."""
         rows = open_rows(self.batch.stored_file, self.batch.file_name)
         try:
             header = next(rows)
@@ -303,6 +318,10 @@ class _Run:
         self.batch.rows_read = read
         if not read:
             raise FileRejected(_("The file has no data rows."))
+
+    def finish(self):
+        """Set-based checks against the database and the upsert, on the staged rows."""
+        read = self.batch.rows_read
         self.progress(read, read, _("Checking against the database"), force=True)
         getattr(self, f"resolve_{self.spec.kind}")()
         self.progress(read, read, _("Writing"), force=True)
@@ -346,11 +365,13 @@ class _Run:
         extra = [] if self.spec.kind == ImportKind.BANKS else [("enterprise_id", "bigint")]
         return [(c.field, _SQL_TYPES[c.sql_type]) for c in self.spec.columns] + extra
 
-    def create_stage(self):
-        columns = ", ".join(f"{name} {sql}" for name, sql in self.stage_columns())
+    def create_stage(self, extra=None):
+        columns = [f"{name} {sql}" for name, sql in self.stage_columns()]
+        if extra:
+            columns.append(extra)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            cursor.execute(f"CREATE TEMP TABLE {STAGE} (row_no integer, {columns})")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} (row_no integer, {', '.join(columns)})")
 
     def drop_stage(self):
         try:
@@ -413,6 +434,25 @@ class _Run:
             yield "region_code", _("Outside your region."), code
         if values["entity_type"] is None:
             values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
+
+    def sql_check_registry(self, errors):
+        """check_registry over the staged rows (fast path); appends to ``errors``."""
+        column = self.column_header("region_code")
+        failing = self.sql(
+            f"SELECT row_no, region_code FROM {STAGE} s WHERE NOT EXISTS "
+            "(SELECT 1 FROM enterprises_region r WHERE r.code = s.region_code)"
+        )
+        errors += [(row, column, code, _("Unknown region code.")) for row, code in failing]
+        if self.region_prefix is not None:
+            outside = self.sql(
+                f"SELECT row_no, region_code FROM {STAGE} s WHERE s.region_code NOT LIKE %s "
+                "AND EXISTS (SELECT 1 FROM enterprises_region r WHERE r.code = s.region_code)",
+                (self.region_prefix + "%",),
+            )
+            errors += [(row, column, code, _("Outside your region.")) for row, code in outside]
+            failing += outside
+        if failing:
+            self.sql(f"DELETE FROM {STAGE} WHERE row_no = ANY(%s)", ([r for r, _c in failing],))
 
     def check_census(self, values):
         return ()
@@ -535,11 +575,12 @@ class _Run:
 
     # --- Upserts ----------------------------------------------------------------------------
 
-    def upsert(self, table, conflict, columns, compare):
+    def upsert(self, table, conflict, columns, compare, order=None):
         """INSERT … SELECT … ON CONFLICT DO UPDATE only where something changed.
 
         ``columns``: (target column, select expression) pairs; ``compare``: the target
-        columns that are updated and compared (batch_id and updated_at follow them).
+        columns that are updated and compared (batch_id and updated_at follow them);
+        ``order``: the ORDER BY of a first load (default: the conflict key).
         Returns (created, updated).
         """
         names = ", ".join(c for c, _e in columns)
@@ -555,6 +596,15 @@ class _Run:
             f"WHERE {changed or 'false'}"
         )
         params = {"batch": self.batch.pk, "now": timezone.now()}
+        if self.postgres and self.lock_if_empty(table):
+            # First load: nothing to conflict with, so a plain INSERT without RETURNING (about
+            # 20% faster), in key order (B-tree inserts in order instead of all over the index).
+            order = order or ", ".join(e for c, e in columns if c in conflict)
+            created = self.sql(
+                f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {STAGE} s ORDER BY {order}",
+                params,
+            )
+            return created, 0
         if self.postgres:
             query = (
                 f"WITH up AS ({insert} RETURNING (xmax = 0) AS inserted) "
@@ -571,6 +621,30 @@ class _Run:
         written = self.sql(insert, params)
         created = self.staged - existing
         return created, written - created
+
+    def lock_if_empty(self, table):
+        """True when ``table`` is empty, then locked against other writers until commit.
+
+        SHARE ROW EXCLUSIVE lets readers in but no other writer, so no row can appear that
+        a plain INSERT would collide with. Only taken for an empty table (a first load).
+        """
+        if self.sql(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0]:
+            return False
+        self.sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        return not self.sql(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0]
+
+    def without_fk_triggers(self, table, checked):
+        """Context: run the upsert into ``table`` without its per-row foreign-key triggers.
+
+        Each inserted row otherwise queues one deferred check per foreign key, run at commit
+        (~5 s per million rows here). Only done when it is safe: ``checked`` maps every
+        foreign-key column of ``table`` to the referenced rows the import has already
+        validated (a query listing them); those rows are locked FOR KEY SHARE here, as the
+        triggers would, so nobody can delete them before commit. Needs the right to set
+        session_replication_role (superuser, or GRANT SET ON PARAMETER in PostgreSQL 15);
+        without it, or when the table has any other trigger, the triggers run as usual.
+        """
+        return _ReplicaMode(self, table, checked)
 
     def apply_registry(self):
         optional = {
@@ -596,7 +670,17 @@ class _Run:
         ]
         compare = ["name", "entity_type", "established_on", "status", "region_id"]
         compare += [c for c in optional if c in self.present_fields]
-        return self.upsert("enterprises_enterprise", ["uscc"], columns, compare)
+        checked = {
+            "region_id": "SELECT 1 FROM enterprises_region WHERE code IN "
+            f"(SELECT DISTINCT region_code FROM {STAGE})",
+            "batch_id": "SELECT 1 FROM enterprises_importbatch WHERE id = %(batch)s",
+        }
+        # A first load is sorted by USCC; byte order (COLLATE "C") sorts a million rows ~0.4 s
+        # faster than the database collation and is the same order for these ASCII codes.
+        with self.without_fk_triggers("enterprises_enterprise", checked):
+            return self.upsert(
+                "enterprises_enterprise", ["uscc"], columns, compare, order='s.uscc COLLATE "C"'
+            )
 
     def _record_upsert(self, table, conflict, fields, defaults=None):
         defaults = defaults or {}
@@ -718,6 +802,52 @@ class _Run:
                 ]
             )
         return result
+
+
+class _ReplicaMode:
+    """See _Run.without_fk_triggers."""
+
+    def __init__(self, run, table, checked):
+        self.run, self.table, self.checked = run, table, checked
+        self.active = False
+
+    def __enter__(self):
+        if not self.run.postgres or not self._safe():
+            return self
+        for query in self.checked.values():
+            self.run.sql(f"{query} FOR KEY SHARE", {"batch": self.run.batch.pk})
+        try:
+            with transaction.atomic():  # a savepoint: a refused SET must not break the import
+                self.run.sql("SET LOCAL session_replication_role = replica")
+        except DatabaseError:
+            logger.debug("no right to set session_replication_role; FK triggers stay on")
+            return self
+        self.active = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.active and exc_type is None:
+            self.run.sql("SET LOCAL session_replication_role = DEFAULT")
+        return False
+
+    def _safe(self):
+        """The table's only triggers are the checks of foreign keys listed in ``checked``."""
+        rows = self.run.sql(
+            "SELECT t.tgisinternal, c.contype, c.conrelid = t.tgrelid, "
+            "(SELECT array_agg(a.attname::text) FROM pg_attribute a "
+            " WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)) "
+            "FROM pg_trigger t LEFT JOIN pg_constraint c ON c.oid = t.tgconstraint "
+            "WHERE t.tgrelid = %s::regclass",
+            (self.table,),
+        )
+        for internal, contype, own, columns in rows:
+            if not internal or contype != "f":
+                return False
+            # The triggers of foreign keys *referencing* this table only act when a referenced
+            # key changes or a row is deleted, which an upsert never does.
+            if own and not set(columns or ()) <= set(self.checked):
+                return False
+        return True
 
 
 class _CopyWriter:
