@@ -184,7 +184,11 @@ class Enterprise(models.Model):
     )
     industry_code = models.CharField(_("industry code"), max_length=5, blank=True)
     region = models.ForeignKey(
-        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="enterprises"
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+        db_index=False,  # enterprise_region_idx serves = and LIKE 'prefix%' alike
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
@@ -196,11 +200,18 @@ class Enterprise(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # only read forwards (provenance); see ENTERPRISE_INDEX_NOTE
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = RestrictedManager()
+
+    # ENTERPRISE_INDEX_NOTE: every index costs each imported row a write, so the table keeps
+    # only those a query uses: the primary key, the unique USCC (exact search, import keys)
+    # and the region prefix (scoping). Name search is a substring match, which a b-tree
+    # cannot serve; migration 0003 also drops the pattern index PostgreSQL gets for the
+    # unique USCC, which no LIKE query uses.
 
     class Meta:
         verbose_name = _("enterprise")
@@ -211,8 +222,6 @@ class Enterprise(models.Model):
             models.Index(
                 fields=["region"], name="enterprise_region_idx", opclasses=["varchar_pattern_ops"]
             ),
-            # Name search in lists (prefix search).
-            models.Index(fields=["name"], name="enterprise_name_idx"),
         ]
 
     def __str__(self):
