@@ -6,11 +6,12 @@ with a translated message for failures a user should read.
 """
 
 import logging
+import time
 import traceback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -164,6 +165,47 @@ def _finish(job, status, error="", trace=""):
         fields["progress_done"] = job.progress_total
     # Only a running job is finished: one already marked lost by fail_stale_jobs stays failed.
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields)
+
+
+class OutsideProgress:
+    """Reports a job's progress on a connection of its own, so that other sessions see it
+    while the caller's long transaction (an import, a list rebuild) is still open.
+
+    Best effort: a failed report never stops the work. On SQLite (one writer, jobs in
+    process) the progress is only kept on the job object. Call ``close()`` when done.
+    """
+
+    def __init__(self, job):
+        self.job = job
+        self._side = None
+        self._last_report = 0.0
+        self._enabled = job is not None and connection.vendor == "postgresql"
+
+    def __call__(self, done, total, step, force=False):
+        job = self.job
+        if job is None:
+            return
+        job.progress_done, job.progress_total, job.step = done, total, str(step)[:200]
+        now = time.monotonic()
+        if not self._enabled or (not force and now - self._last_report < 0.5):
+            return
+        self._last_report = now
+        if self._side is None:
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with self._side.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE core_job SET progress_done = %s, progress_total = %s, step = %s, "
+                    "heartbeat_at = %s WHERE id = %s",
+                    (done, total, job.step, timezone.now(), job.pk),
+                )
+        except Exception:
+            logger.warning("could not report the progress of job %s", job.pk, exc_info=True)
+
+    def close(self):
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
 
 def fail_stale_jobs():

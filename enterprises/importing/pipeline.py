@@ -10,15 +10,16 @@ rolls it back, so the database is unchanged.
 import hashlib
 import logging
 import re
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+
+from core.jobs import OutsideProgress
 
 from ..choices import ImportKind, ImportStatus
 from ..models import ImportBatch, ImportRowError, Region
@@ -142,8 +143,7 @@ class _Run:
         self.unknown_columns = []
         self.staged = 0
         self.postgres = connection.vendor == "postgresql"
-        self._side = None
-        self._last_report = 0.0
+        self._progress = OutsideProgress(job)
 
     # --- File-level checks ----------------------------------------------------------------
 
@@ -205,33 +205,11 @@ class _Run:
         )
 
     def progress(self, done, total, step, force=False):
-        """Report progress on a side connection: the import's own transaction is not committed
-        yet, so an update through it would stay invisible until the end (PostgreSQL only;
-        SQLite has one writer and runs jobs in-process)."""
-        job = self.job
-        if job is None:
-            return
-        job.progress_done, job.progress_total, job.step = done, total, str(step)[:200]
-        now = time.monotonic()
-        if not self.postgres or (not force and now - self._last_report < 0.5):
-            return
-        self._last_report = now
-        if self._side is None:
-            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
-        try:
-            with self._side.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE core_job SET progress_done = %s, progress_total = %s, step = %s, "
-                    "heartbeat_at = %s WHERE id = %s",
-                    (done, total, job.step, timezone.now(), job.pk),
-                )
-        except Exception:  # progress is best effort; the import goes on
-            logger.warning("could not report import progress", exc_info=True)
+        # The import's own transaction is not committed yet: report on a side connection.
+        self._progress(done, total, step, force)
 
     def close(self):
-        if self._side is not None:
-            self._side.close()
-            self._side = None
+        self._progress.close()
 
     # --- Reading and staging ---------------------------------------------------------------
 

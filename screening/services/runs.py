@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.jobs import OutsideProgress
 from enterprises.choices import RegionLevel
 from enterprises.models import Region
 
@@ -84,19 +85,21 @@ def _rebuild_together(counties, user, job, as_of):
         except Exception as exc:  # no run was recorded for this county; the others go on
             logger.exception("claiming a screening run of %s failed", county.code)
             problems.append(f"{county.name}: {exc}")
-    if job is not None:
-        job.report(done=0, total=len(counties), force=True)
+    # The build is one transaction: its progress goes out on a connection of its own.
+    progress = OutsideProgress(job)
     if runs:
         try:
-            _build_and_switch(runs, rule_set, "sql")
+            _build_and_switch(runs, rule_set, "sql", progress=progress)
         except Exception as exc:  # the runs are already recorded as failed
             problems.extend(f"{run.region.name}: {exc}" for run in runs)
             runs = []
+        finally:
+            progress.close()
     for run in runs:
         _after_switch(run)
     _clean_up([run.region for run in runs])
     if job is not None:
-        job.report(done=len(counties), total=len(counties), force=True)
+        job.report(done=4, total=4, step=_("Lists switched"), force=True)
     return runs, problems
 
 
@@ -127,7 +130,7 @@ def rebuild_region(
     return run
 
 
-def _build_and_switch(runs, rule_set, engine, before_switch=None):
+def _build_and_switch(runs, rule_set, engine, before_switch=None, progress=None):
     """Build the claimed ``runs`` and make each its county's current run, in one transaction."""
     regions = [run.region_id for run in runs]
     try:
@@ -142,7 +145,7 @@ def _build_and_switch(runs, rule_set, engine, before_switch=None):
             if engine == "sql":
                 from . import sql
 
-                counts = sql.build(pairs, rule_set)
+                counts = sql.build(pairs, rule_set, progress)
             else:
                 from . import portable
 

@@ -9,6 +9,7 @@ which PostgreSQL re-runs per row once its hash outgrows work_mem (docs: performa
 import json
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from enterprises.choices import REGION_PREFIX_LENGTH, RegionLevel
 
@@ -336,9 +337,13 @@ def params_for(runs, rule_set):
     }
 
 
-def build(pairs, rule_set):
+def build(pairs, rule_set, progress=None):
     """Fill the lists, exclusions and diff of every ``(run, previous run or None)`` in
-    ``pairs`` (inside the caller's transaction); returns ``{run id: counts}``."""
+    ``pairs`` (inside the caller's transaction); returns ``{run id: counts}``.
+
+    ``progress(done, total, step)`` hears of each of the build's four steps.
+    """
+    progress = progress or (lambda done, total, step: None)
     runs = [run for run, _previous in pairs]
     params = params_for(runs, rule_set)
     counts = {run.pk: {"registered": 0} for run in runs}
@@ -373,13 +378,17 @@ def build(pairs, rule_set):
                 for run, previous in pairs
             ],
         )
+        progress(0, 4, _("Gathering the facts of every enterprise"))
         cursor.execute(facts_sql, params)
         cursor.execute("SELECT run_id, count(*) FROM scr_facts GROUP BY run_id")
         add(cursor.fetchall(), "registered")
+        progress(1, 4, _("Writing the lists"))
         cursor.execute(MEMBERS, params)
         add(cursor.fetchall())
+        progress(2, 4, _("Recording why the others are not on them"))
         cursor.execute(EXCLUSIONS, params)
         add(cursor.fetchall())
+        progress(3, 4, _("Comparing with the previous lists"))
         if any(previous is not None for _run, previous in pairs):
             for run, previous in pairs:
                 if previous is not None:

@@ -118,3 +118,25 @@ def test_a_detached_job_finishes_with_its_last_part(cast):
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.counts == {"active": 7}
     assert "鹿城区: boom" in job.error and job.progress_done == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_seen_while_the_work_transaction_is_still_open(cast):
+    from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+    job = Job.objects.create(kind="core.selfcheck", status=JobStatus.RUNNING)
+    progress = jobs.OutsideProgress(job)
+    onlooker = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with transaction.atomic():
+            Job.objects.create(kind="core.selfcheck")  # the work's own, uncommitted writes
+            progress(2, 4, "Writing the lists", force=True)
+            with onlooker.cursor() as cursor:
+                cursor.execute("SELECT progress_done, step FROM core_job WHERE id = %s", [job.pk])
+                assert cursor.fetchone() == (2, "Writing the lists")
+                cursor.execute("SELECT count(*) FROM core_job")
+                assert cursor.fetchone() == (1,)  # the work's writes are not visible yet
+    finally:
+        progress.close()
+        onlooker.close()

@@ -214,8 +214,8 @@ def test_a_failed_city_rebuild_keeps_every_previous_run(regions, monkeypatch):
     old_runs, _problems = rebuild_city()
     real_build = sql.build
 
-    def build_then_fail(pairs, rule_set):
-        real_build(pairs, rule_set)  # rows written, then the transaction rolls back
+    def build_then_fail(pairs, rule_set, progress=None):
+        real_build(pairs, rule_set, progress)  # rows written, then the transaction rolls back
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(sql, "build", build_then_fail)
