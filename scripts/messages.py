@@ -46,12 +46,16 @@ def main():
         ]
     ]
     run([*make, *ignores], cwd=ROOT)
-    # English is the source language: its catalogue maps each string to itself.
+    # English is the source language: its catalogue maps each string to itself. Empty every
+    # msgstr first (msgmerge's fuzzy guesses included), then let msgen copy each msgid over.
     for po in ROOT.glob("**/locale/en/LC_MESSAGES/django.po"):
         if ".venv" not in po.parts:
-            subprocess.run(["msgen", "-o", str(po), str(po)], check=True)
-            # msgen copies each msgid over msgmerge's fuzzy guess, so the guess flag is moot.
-            subprocess.run(["msgattrib", "--clear-fuzzy", "-o", str(po), str(po)], check=True)
+            path = str(po)
+            subprocess.run(
+                ["msgfilter", "-i", path, "-o", path, "--keep-header", "sed", "-e", "d"], check=True
+            )
+            subprocess.run(["msgattrib", "--clear-fuzzy", "-o", path, path], check=True)
+            subprocess.run(["msgen", "-o", path, path], check=True)
     for cwd in [ROOT / app for app in APPS] + [ROOT]:
         run([*DJANGO_ADMIN, "compilemessages", "--ignore=.venv"], cwd=cwd)
 

@@ -51,3 +51,19 @@ def test_model_labels_are_translated():
 
     with translation.override("zh-hans"):
         assert str(Loan._meta.verbose_name) == "贷款"
+
+
+def test_english_catalogues_map_each_string_to_itself():
+    wrong = []
+    for po_path in CATALOGUES:
+        if po_path.parts[-3] != "en":
+            continue
+        text = po_path.read_text(encoding="utf-8")
+        for msgid, msgstr in re.findall(r'\nmsgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', text):
+            source, shown = (
+                "".join(re.findall(r'"(.*)"', msgid)),
+                "".join(re.findall(r'"(.*)"', msgstr)),
+            )
+            if source and source != shown:
+                wrong.append((str(po_path), source, shown))
+    assert wrong == []
