@@ -155,6 +155,9 @@ MEDIA_URL = "media/"
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200")) * 1024 * 1024
 # Share of failing rows above which a whole batch is rejected.
 IMPORT_MAX_ERROR_RATE = float(os.environ.get("IMPORT_MAX_ERROR_RATE", "0.05"))
+# Uploaded files hold enterprise data: they are deleted this many days after upload (the batch,
+# its counts and row errors stay). 0 keeps them for ever.
+IMPORT_KEEP_UPLOADS_DAYS = int(os.environ.get("IMPORT_KEEP_UPLOADS_DAYS", "90"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads stream to a temp file
 

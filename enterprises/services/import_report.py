@@ -3,6 +3,7 @@
 from collections import defaultdict
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from ..importing.readers import FileRejected, open_rows
@@ -24,13 +25,13 @@ def write_error_report(batch, out):
         label = f"[{error.column}] {error.reason}" if error.column else str(error.reason)
         reasons[error.row_number].append(label)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("errors")
+    sheet = workbook.create_sheet(_("Errors"))
     written = False
     if batch.stored_file and Path(batch.stored_file).exists():
         try:
             rows = open_rows(batch.stored_file, batch.file_name)
             header = next(rows, [])
-            sheet.append(["行号", *[neutralise(_cell(v)) for v in header], "错误"])
+            sheet.append([_("Row"), *[neutralise(_cell(v)) for v in header], _("Errors")])
             for row_no, row in enumerate(rows, start=2):
                 if row_no in reasons:
                     values = [neutralise(_cell(v)) for v in row]
@@ -39,7 +40,8 @@ def write_error_report(batch, out):
         except FileRejected:
             written = False
     if not written:
-        sheet.append(["行号", "列", "值", "错误"])
+        # The original file is gone (deleted after IMPORT_KEEP_UPLOADS_DAYS, or unreadable).
+        sheet.append([_("Row"), _("Column"), _("Value"), _("Errors")])
         for error in batch.errors.all().iterator(chunk_size=5000):
             sheet.append(
                 [error.row_number, error.column, neutralise(error.value), neutralise(error.reason)]

@@ -1,20 +1,30 @@
 """Storing uploaded import files and queueing their import jobs (used by the UI and the API)."""
 
+import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from core.jobs import enqueue
 
+from ..choices import ImportStatus
 from ..importing.pipeline import file_sha256
 from ..models import ImportBatch
+
+logger = logging.getLogger(__name__)
+
+
+def uploads_folder():
+    return Path(settings.MEDIA_ROOT) / "imports"
 
 
 def create_batch_from_upload(user, kind, upload):
     """Save the upload under MEDIA_ROOT/imports and create its pending batch."""
-    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder = uploads_folder()
     folder.mkdir(parents=True, exist_ok=True)
     name = Path(upload.name).name[:200]
     target = folder / f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
@@ -42,3 +52,34 @@ def enqueue_import(user, batch, *, dry_run=False, force=False):
         )
         ImportBatch.objects.filter(pk=batch.pk).update(job=job)
     return job
+
+
+def purge_old_uploads(now=None):
+    """Delete uploaded files older than ``IMPORT_KEEP_UPLOADS_DAYS``; return how many went.
+
+    Only files this app stored under MEDIA_ROOT/imports are deleted (a command-line import
+    records the operator's own path, which is never touched), and never while the batch is
+    pending or running. The batch keeps its counts and row errors; its error report then
+    lists the errors without the original row values.
+    """
+    days = settings.IMPORT_KEEP_UPLOADS_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    folder = uploads_folder().resolve()
+    old = (
+        ImportBatch.objects.filter(created_at__lt=cutoff)
+        .exclude(stored_file="")
+        .exclude(status__in=[ImportStatus.PENDING, ImportStatus.RUNNING])
+    )
+    removed = 0
+    for pk, stored in old.values_list("pk", "stored_file").iterator():
+        path = Path(stored).resolve()
+        if not path.is_relative_to(folder):
+            continue
+        path.unlink(missing_ok=True)
+        ImportBatch.objects.filter(pk=pk).update(stored_file="")
+        removed += 1
+    if removed:
+        logger.info("deleted %s uploaded files older than %s days", removed, days)
+    return removed
