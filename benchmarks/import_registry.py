@@ -160,7 +160,8 @@ def main():
     from enterprises.services.regions import load_regions
     from enterprises.signals import batch_applied
 
-    # Time the import alone: the screening rebuild an applied batch triggers has its own benchmark.
+    # Time the import alone: the list rebuild and the dashboard refresh an applied batch
+    # triggers are background jobs with benchmarks of their own.
     batch_applied.receivers = []
     call_command("migrate", verbosity=0)
     if not Region.objects.exists():
