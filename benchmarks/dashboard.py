@@ -11,48 +11,24 @@ city as a city task-force user; and, as the baseline, the bare SQL of the same t
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common
+
 DB_NAME = "rongxie_bench_dashboard"
-SERVER = "postgres://postgres@127.0.0.1:5432"
-os.environ["DATABASE_URL"] = f"{SERVER}/{DB_NAME}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+common.use_database(DB_NAME)
 
 CITY = "330300"
 START, END = "2025-01-01", "2025-06-30"
 
 
-def ensure_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
 def build(entities, loans, renewals):
-    from django.core.management import call_command
     from django.db import connection
 
     from accounts.models import User
-    from enterprises.models import Region
-    from enterprises.services.regions import load_regions
 
-    call_command("migrate", verbosity=0)
-    if not Region.objects.exists():
-        load_regions(ROOT / "data" / "regions-wenzhou.csv")
-    townships = list(
-        Region.objects.filter(code__startswith="3303", level="township").values_list(
-            "code", flat=True
-        )
-    )
+    townships = common.migrated_townships("3303")
     t0 = time.perf_counter()
     with connection.cursor() as c:
         c.execute(
@@ -173,7 +149,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    ensure_database()
+    common.ensure_database(DB_NAME)
     import django
 
     django.setup()

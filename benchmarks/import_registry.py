@@ -26,12 +26,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common
+
 DB_NAME = "rongxie_bench_import"
-SERVER = "postgres://postgres@127.0.0.1:5432"
-os.environ["DATABASE_URL"] = f"{SERVER}/{DB_NAME}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+common.use_database(DB_NAME)
 os.environ.setdefault("IMPORT_MAX_UPLOAD_MB", "2000")
 
 HEADER = (
@@ -40,15 +38,6 @@ HEADER = (
 )
 STATUSES = ["存续", "在业", "停业", "吊销", "注销"]
 SIZES = ["小型", "微型", "中型", ""]
-
-
-def ensure_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def generate(path, n, townships, changed_share=0.0, seed=1):
@@ -147,26 +136,20 @@ def xlsx_run(csv_path, folder):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    ensure_database()
+    common.ensure_database(DB_NAME)
     import django
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
     from enterprises.importing import import_file
-    from enterprises.models import Region
-    from enterprises.services.regions import load_regions
     from enterprises.signals import batch_applied
 
     # Time the import alone: the list rebuild and the dashboard refresh an applied batch
     # triggers are background jobs with benchmarks of their own.
     batch_applied.receivers = []
-    call_command("migrate", verbosity=0)
-    if not Region.objects.exists():
-        load_regions(Path(settings.BASE_DIR) / "data" / "regions-wenzhou.csv")
-    townships = list(Region.objects.filter(level="township").values_list("code", flat=True))
+    townships = common.migrated_townships()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE enterprises_enterprise CASCADE")
         cursor.execute("TRUNCATE enterprises_importbatch CASCADE")

@@ -16,46 +16,21 @@ memory, then checks that the app's current lists and the baseline's are the same
 """
 
 import argparse
-import os
 import resource
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common
+
 DB_NAME = "rongxie_bench_screening"
-SERVER = "postgres://postgres@127.0.0.1:5432"
-os.environ["DATABASE_URL"] = f"{SERVER}/{DB_NAME}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+common.use_database(DB_NAME)
 
 AS_OF = "2025-06-30"
 
 
-def ensure_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
 def build(n):
-    from django.core.management import call_command
     from django.db import connection
 
-    from enterprises.models import Region
-    from enterprises.services.regions import load_regions
-
-    call_command("migrate", verbosity=0)
-    if not Region.objects.exists():
-        load_regions(ROOT / "data" / "regions-wenzhou.csv")
-    townships = list(
-        Region.objects.filter(code__startswith="3303", level="township").values_list(
-            "code", flat=True
-        )
-    )
+    townships = common.migrated_townships("3303")
     t0 = time.perf_counter()
     with connection.cursor() as c:
         c.execute(
@@ -308,7 +283,7 @@ def main():
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the benchmark data")
     args = parser.parse_args()
-    ensure_database()
+    common.ensure_database(DB_NAME)
     import django
 
     django.setup()

@@ -17,16 +17,9 @@ from django.utils import timezone
 from enterprises.models import ImportBatch, Region
 
 from .models import DataVersion, StatsSnapshot
+from .services import AMOUNT_KEYS, GROUP_BY_CHOICES, RATE_KEYS, compute_live
 
-DECIMAL_KEYS = {
-    "disbursed_amount",
-    "first_loan_amount",
-    "credit_loan_amount",
-    "renewal_balance",
-    "renewal_increase_ytd",
-    "renewal_yoy_growth",
-    "financing_coverage_rate",
-}
+DECIMAL_KEYS = {*AMOUNT_KEYS, *RATE_KEYS}
 
 
 def bump(**_kwargs):
@@ -94,8 +87,6 @@ def refresh_stale(limit=200, keep_days=30):
 
     Results nobody asked for in ``keep_days`` are dropped instead.
     """
-    from .services import compute_live
-
     StatsSnapshot.objects.filter(
         computed_at__lt=timezone.now() - timedelta(days=keep_days)
     ).delete()
@@ -152,8 +143,6 @@ def warm_defaults(today=None):
     in, for a region-scoped user of that region, unless it is stored for the current version."""
     from accounts.models import User
 
-    from .services import GROUP_BY_CHOICES, compute_live
-
     today = today or timezone.localdate()
     start = date(today.year, 1, 1)
     codes = (
@@ -176,15 +165,8 @@ def warm_defaults(today=None):
         key = snapshot_key(spec)
         if StatsSnapshot.objects.filter(key=key, version=version).exists():
             continue
-        result = compute_live(SpecUser(spec), region, start, today, GROUP_BY_CHOICES)
-        StatsSnapshot.objects.update_or_create(
-            key=key,
-            defaults={
-                "version": version,
-                "payload": _encode(result),
-                "computed_at": timezone.now(),
-                "spec": spec,
-            },
+        _store(
+            key, spec, version, compute_live(SpecUser(spec), region, start, today, GROUP_BY_CHOICES)
         )
         done += 1
     return done
@@ -199,6 +181,11 @@ def cached(user, region, start, end, groups, compute):
     if stored is not None:
         return _decode(stored.payload, region)
     result = compute()
+    _store(key, spec, version, result)
+    return result
+
+
+def _store(key, spec, version, result):
     StatsSnapshot.objects.update_or_create(
         key=key,
         defaults={
@@ -208,4 +195,3 @@ def cached(user, region, start, end, groups, compute):
             "spec": spec,
         },
     )
-    return result

@@ -176,9 +176,9 @@ def _build_and_switch(runs, rule_set, engine, before_switch=None, progress=None)
 
 
 def _after_switch(run):
+    # The switch was an UPDATE; the dashboards need no signal for it, because the current
+    # runs are part of their data version (dashboards.snapshots.data_version).
     run.refresh_from_db()
-    # The switch was an UPDATE: save once so post_save listeners (dashboard caches) hear of it.
-    run.save(update_fields=["counts"])
 
 
 def _claim(county, rule_set, *, user, job, as_of):

@@ -215,6 +215,14 @@ def test_stored_result_never_outlives_a_change(cast, world):
     assert stats(cast.officer, PINGYANG)["totals"]["disbursed_amount"] == Decimal("387")
 
 
+def test_stored_result_never_outlives_a_rebuild(cast, world):
+    from screening.services import rebuild_region
+
+    assert stats(cast.staff, PINGYANG)["totals"]["active_entities"] is None  # stored: no list
+    rebuild_region(Region.objects.get(code=PINGYANG))  # switches by UPDATE, no refresh job
+    assert stats(cast.staff, PINGYANG)["totals"]["active_entities"] is not None
+
+
 def test_refresh_recomputes_stale_results_for_the_same_scope(cast, world):
     from dashboards.models import StatsSnapshot
     from dashboards.snapshots import refresh_stale
