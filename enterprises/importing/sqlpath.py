@@ -30,6 +30,7 @@ Python path.
 import codecs
 import csv
 import logging
+import operator
 import re
 from datetime import date, datetime
 
@@ -411,8 +412,10 @@ def copy_xlsx(rows, mapping, table, progress):
     """COPY the rows of an .xlsx (header already read) into ``table``."""
     indexes = [index for _h, _c, _conv, index in mapping]
     is_date = [convert is n.to_date for _h, _c, convert, _i in mapping]
+    pick = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda raw: (raw[indexes[0]],)
     last = max(indexes)
     columns = ", ".join(f"c{i}" for i in indexes)
+    text_only = {str}
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} (row_no, {columns}) FROM STDIN") as copy,
@@ -423,7 +426,11 @@ def copy_xlsx(rows, mapping, table, progress):
                 continue  # a blank row, as in the Python path
             if len(raw) <= last:
                 raw = list(raw) + [None] * (last + 1 - len(raw))
-            write((row_no, *[_xlsx_cell(raw[i], d) for i, d in zip(indexes, is_date, strict=True)]))
+            cells = pick(raw)
+            if set(map(type, cells)) <= text_only:  # the common row: text as it is ('' = NULL)
+                write((row_no, *cells))
+            else:
+                write((row_no, *[_xlsx_cell(c, d) for c, d in zip(cells, is_date, strict=True)]))
             if row_no % 20000 == 0:
                 progress(row_no)
 
@@ -516,11 +523,17 @@ def _check(run, mapping, xlsx):
     run.staged = run.sql(f"SELECT count(*) FROM {STAGE}")[0][0]
 
 
+# Volatile and parallel safe: a subquery with it in its select list is never inlined.
+_FENCE = "clock_timestamp() AS layer_fence"
+
+
 def _convert(run, cells, raw_columns, skip_blank):
     """Create the typed stage from the raw table (layered CREATE TABLE … AS SELECT).
 
-    Returns the non-blank row count. Each layer is an ``OFFSET 0`` subquery so that its values
-    are computed once per row (the planner would otherwise inline every reference to them).
+    Returns the non-blank row count. Each layer is a subquery with a volatile column
+    (``_FENCE``) so that its values are computed once per row: the planner would otherwise
+    copy the expressions into every reference to them. (``OFFSET 0`` does that too, but its
+    LIMIT node keeps the layers above it out of the parallel workers.)
     """
     where = "true"
     if skip_blank:  # blank CSV rows (all columns, known or not); .xlsx ones are skipped when read
@@ -528,7 +541,7 @@ def _convert(run, cells, raw_columns, skip_blank):
     joined = f"concat_ws(%(separator)s, {', '.join(f'c{c.i}' for c in cells)})"
     query = (
         f"SELECT row_no, {', '.join(f'c{c.i}' for c in cells)}, "
-        f"{joined} ~ %(row_needs_cleaning)s AS dirty FROM {run.raw_table} WHERE {where}"
+        f"{joined} ~ %(row_needs_cleaning)s AS dirty, {_FENCE} FROM {run.raw_table} WHERE {where}"
     )
     names = ["row_no"] + [c.v for c in cells]
     # In a row that needs cleaning (typically one name with full-width brackets), only the
@@ -538,7 +551,7 @@ def _convert(run, cells, raw_columns, skip_blank):
         f"ELSE NULLIF(c{c.i}, '') END AS {c.v}"
         for c in cells
     ]
-    query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) l0"
+    query = f"SELECT {', '.join(layer)}, {_FENCE} FROM ({query}) l0"
     # Each layer carries on only what is still needed: the cleaned texts, the values typed()
     # reads (``keep``) and the previous step's values (which this step reads).
     steps = [c.steps() for c in cells]
@@ -550,11 +563,11 @@ def _convert(run, cells, raw_columns, skip_blank):
         ]
         carried = names + kept + [name for name in previous if name not in kept]
         layer = carried + [f"{sql} AS {name}" for name, sql in added]
-        query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) l{depth + 1}"
+        query = f"SELECT {', '.join(layer)}, {_FENCE} FROM ({query}) l{depth + 1}"
         kept = [name for name in carried if name in keep]
         previous = [name for name, _sql in added]
     layer = ["row_no"] + [c.v for c in cells] + [f"{c.typed()} AS x{c.i}" for c in cells]
-    query = f"SELECT {', '.join(layer)} FROM ({query} OFFSET 0) lv"
+    query = f"SELECT {', '.join(layer)}, {_FENCE} FROM ({query}) lv"
 
     fields = [c.field for c in run.spec.columns]
     present = {c.column.field: c for c in cells}
@@ -581,12 +594,11 @@ def _convert(run, cells, raw_columns, skip_blank):
     columns += [f"NULL::{sql} AS {name}" for name, sql in types.items() if name not in fields]
     query = (
         f"CREATE TEMP TABLE {STAGE} AS SELECT row_no, {', '.join(columns)}, "
-        f"{' OR '.join(bad) or 'false'} AS bad FROM ({query} OFFSET 0) lt"
+        f"{' OR '.join(bad) or 'false'} AS bad FROM ({query}) lt"
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        # Parallel workers scan the raw table and compute the first layer (the cleaning test);
-        # the default cost of passing rows between processes would keep this plan serial.
+        # Parallel workers scan the raw table and compute every layer; the default cost of passing rows between processes would keep this plan serial.
         cursor.execute("SET LOCAL parallel_setup_cost = 0")
         cursor.execute("SET LOCAL parallel_tuple_cost = 0")
         cursor.cursor.execute(query, _CLEAN_PARAMS)
