@@ -50,7 +50,7 @@ def enterprise_detail(request, pk):
         "tax_records": enterprise.tax_records.select_related("batch")[:10],
         "negative_entries": enterprise.negative_entries.select_related("batch")[:20],
         "credit_snapshots": enterprise.credit_snapshots.select_related("bank", "batch")[:20],
-        "loans": enterprise.loans.select_related("bank")[:20],
+        "loans": enterprise.loans.select_related("bank", "batch")[:20],
         "can_import": request.user.scope.allows("import"),
     }
     return render(request, "enterprises/enterprise_detail.html", context)

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from enterprises.models import Enterprise, ImportBatch
 from tests.enterprises.helpers import REGISTRY_HEADER, registry_rows, write_csv
+from tests.factories import make_bank
 
 pytestmark = pytest.mark.django_db
 
@@ -111,10 +112,26 @@ def test_the_enterprise_page_shows_where_values_came_from(client, cast, tmp_path
     rows = registry_rows(1)
     batch = import_file("registry", write_csv(tmp_path / "r.csv", REGISTRY_HEADER, rows))
     enterprise = Enterprise.objects.get()
+    loan_header = ["统一社会信用代码", "银行机构代码", "借据号", "放款日期", "到期日期",
+                   "放款金额（万元）", "产品类型", "担保方式"]  # fmt: skip
+    bank = make_bank(code="B1")
+    loan_row = [
+        enterprise.uscc,
+        bank.code,
+        "L1",
+        "2025-01-01",
+        "2026-01-01",
+        "100",
+        "流动资金贷款",
+        "信用",
+    ]
+    loans = import_file("loans", write_csv(tmp_path / "l.csv", loan_header, [loan_row]))
+    assert loans.status == "applied", loans.message
     client.force_login(cast.staff)
     body = client.get(reverse("enterprises:detail", args=[enterprise.pk])).content.decode()
-    assert reverse("enterprises:import_detail", args=[batch.pk]) in body
-    assert str(batch.source_department) in body
+    for source in (batch, loans):
+        assert reverse("enterprises:import_detail", args=[source.pk]) in body
+        assert str(source.source_department) in body
 
 
 def test_the_upload_page_and_history_render_for_staff(client, cast):
