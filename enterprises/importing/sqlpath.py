@@ -598,7 +598,8 @@ def _convert(run, cells, raw_columns, skip_blank):
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        # Parallel workers scan the raw table and compute every layer; the default cost of passing rows between processes would keep this plan serial.
+        # Parallel workers scan the raw table and compute every layer; the default cost of
+        # passing rows between processes would keep this plan serial.
         cursor.execute("SET LOCAL parallel_setup_cost = 0")
         cursor.execute("SET LOCAL parallel_tuple_cost = 0")
         cursor.cursor.execute(query, _CLEAN_PARAMS)
