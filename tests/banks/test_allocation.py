@@ -292,3 +292,20 @@ def test_the_command_allocates_a_county(institutions):
     call_command("allocate_banks", "--region", PINGYANG)
 
     assert BankAssignment.objects.count() == 4
+
+
+def test_an_existing_lender_at_capacity_does_not_lead(institutions):
+    branch("A1", institutions["A"], [PINGYANG])
+    b1 = branch("B1", institutions["B"], [PINGYANG], capacity=1)
+    branch("C1", institutions["C"], [PINGYANG])
+    first, second = make_enterprise(PINGYANG_TOWN), make_enterprise(PINGYANG_TOWN)
+    for firm in (first, second):
+        make_loan(firm, b1, "10", date(2024, 1, 1))
+    key_visit_list(first, second)
+
+    allocate(county())
+
+    assert assignments_of(first)[AssignmentRole.LEAD].bank_id == "B1"
+    lead = assignments_of(second)[AssignmentRole.LEAD]
+    assert lead.bank_id == "A1"
+    assert lead.explanation["existing_lender"] is False
