@@ -19,6 +19,7 @@ The greedy pass runs in Python over one row per enterprise, with the candidate b
 each location worked out once; the rows are written with one bulk insert per table.
 """
 
+import heapq
 from dataclasses import dataclass, field
 from statistics import mean
 
@@ -28,6 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import bulk_insert
 from core.workdays import add_working_days
 
 from ..choices import AssignmentRole, AssignmentStatus, FocusArea, UnplacedReason
@@ -41,7 +43,18 @@ from ..models import (
 )
 
 UNLIMITED_CAPACITY = 1000
-WRITE_BATCH = 5000
+ASSIGNMENT_FIELDS = (
+    "enterprise_id",
+    "bank_id",
+    "role",
+    "status",
+    "due_on",
+    "explanation",
+    "run_id",
+    "township_worker_id",
+    "assigned_at",
+    "override_reason",
+)
 
 
 @dataclass
@@ -160,24 +173,73 @@ def load_targets(county, visit_batch=None):
     ]
 
 
-def _best(candidates, role, target, use_focus, exclude_institution=None):
-    """The least-filled candidate with room; focus match, then code, break ties."""
-    best, best_key = None, None
-    for branch in candidates:
-        if branch.institution == exclude_institution or not branch.has_room(role):
-            continue
-        focus_miss = not (use_focus and target.focus & branch.focus)
-        key = (branch.fill(role), focus_miss, branch.code)
-        if best_key is None or key < best_key:
-            best, best_key = branch, key
-    return best
+class Pool:
+    """The serving branches of one location for one role, least filled first.
+
+    A heap with lazy updates: loads only grow, so an entry whose load is out of date sorts too
+    early and is refreshed when it reaches the top. With focus areas on, a branch sharing the
+    enterprise's focus comes first among equally filled ones; then the bank code.
+    """
+
+    def __init__(self, branches, role, focus):
+        self.role, self.focus = role, focus
+        self.heap = [self._entry(b) for b in branches if b.has_room(role)]
+        heapq.heapify(self.heap)
+
+    def _entry(self, branch):
+        focus_miss = not (self.focus & branch.focus)
+        return (branch.fill(self.role), focus_miss, branch.code, branch.load[self.role], branch)
+
+    def best(self, exclude_institution=None):
+        """The least-filled branch with room, not of ``exclude_institution`` (or None)."""
+        aside, found = [], None
+        while self.heap:
+            entry = self.heap[0]
+            branch = entry[-1]
+            if entry[3] != branch.load[self.role]:  # out of date: refresh, or drop when full
+                if branch.has_room(self.role):
+                    heapq.heapreplace(self.heap, self._entry(branch))
+                else:
+                    heapq.heappop(self.heap)
+                continue
+            if branch.institution == exclude_institution:
+                aside.append(heapq.heappop(self.heap))
+                continue
+            found = branch
+            break
+        for entry in aside:
+            heapq.heappush(self.heap, entry)
+        return found
 
 
-def _explanation(branch, role, target, existing_lender, use_focus):
+@dataclass
+class Location:
+    """A township (or county) and the branches serving it, worked out once per run."""
+
+    code: str
+    serving: dict  # bank code -> Branch
+    served_codes: dict  # bank code -> the service region that covers this location
+    institutions: int
+
+
+def locate(region_code, branches):
+    served = {}
+    for branch in branches.values():
+        code = branch.served_code(region_code)
+        if code:
+            served[branch.code] = code
+    serving = {code: branches[code] for code in served}
+    return Location(
+        code=region_code,
+        serving=serving,
+        served_codes=served,
+        institutions=len({b.institution for b in serving.values()}),
+    )
+
+
+def _explanation(location, branch, role, target, existing_lender, use_focus):
     return {
-        "bank": branch.code,
-        "bank_name": branch.name,
-        "serves": branch.served_code(target.region_code),
+        "serves": location.served_codes[branch.code],
         "existing_lender": existing_lender,
         "focus": sorted(target.focus & branch.focus) if use_focus else [],
         "load": branch.load[role],
@@ -186,47 +248,56 @@ def _explanation(branch, role, target, existing_lender, use_focus):
 
 
 def place(targets, branches, rules):
-    """Choose (lead, backup, lead explanation, backup explanation) or an UnplacedReason per
-    target. Mutates the branches' loads. Returns (placements, unplaced) lists."""
-    by_location = {}
+    """Choose a lead and a backup branch, or an UnplacedReason, for each target in turn.
+
+    Targets are taken location by location (then by id), so each pick touches one heap.
+    Mutates the branches' loads. Returns (placements, unplaced); a placement is
+    (target, lead, backup, lead explanation, backup explanation).
+    """
+    lead_role, backup_role = AssignmentRole.LEAD, AssignmentRole.BACKUP
+    use_focus = rules.use_focus_areas
+    locations, pools = {}, {}
     placements, unplaced = [], []
-    for target in targets:
-        candidates = by_location.get(target.region_code)
-        if candidates is None:
-            candidates = [b for b in branches.values() if b.served_code(target.region_code)]
-            by_location[target.region_code] = candidates
-        if not candidates:
+
+    def pool(location, target, role):
+        focus = target.focus if use_focus else frozenset()
+        key = (location.code, role, focus)
+        if key not in pools:
+            pools[key] = Pool(location.serving.values(), role, focus)
+        return pools[key]
+
+    for target in sorted(targets, key=lambda t: (t.region_code, t.enterprise_id)):
+        location = locations.get(target.region_code)
+        if location is None:
+            location = locations[target.region_code] = locate(target.region_code, branches)
+        if not location.serving:
             unplaced.append((target, UnplacedReason.NO_SERVING_BANK))
             continue
-        if len({b.institution for b in candidates}) < 2:
+        if location.institutions < 2:
             unplaced.append((target, UnplacedReason.NO_SECOND_INSTITUTION))
             continue
         lead, existing = None, False
         if rules.prefer_existing_lender:
-            serving = {b.code: b for b in candidates}
             for code in target.lenders:
-                branch = serving.get(code)
-                if branch is not None and branch.has_room(AssignmentRole.LEAD):
+                branch = location.serving.get(code)
+                if branch is not None and branch.has_room(lead_role):
                     lead, existing = branch, True
                     break
         if lead is None:
-            lead = _best(candidates, AssignmentRole.LEAD, target, rules.use_focus_areas)
-        backup = lead and _best(
-            candidates, AssignmentRole.BACKUP, target, rules.use_focus_areas, lead.institution
-        )
+            lead = pool(location, target, lead_role).best()
+        backup = lead and pool(location, target, backup_role).best(lead.institution)
         if lead is None or backup is None:
             unplaced.append((target, UnplacedReason.NO_CAPACITY))
             continue
-        lead.load[AssignmentRole.LEAD] += 1
-        backup.load[AssignmentRole.BACKUP] += 1
-        use_focus = rules.use_focus_areas
+        lead.load[lead_role] += 1
+        backup.load[backup_role] += 1
         placements.append(
             (
                 target,
                 lead,
                 backup,
-                _explanation(lead, AssignmentRole.LEAD, target, existing, use_focus),
-                _explanation(backup, AssignmentRole.BACKUP, target, False, use_focus),
+                _explanation(location, lead, lead_role, target, existing, use_focus),
+                _explanation(location, backup, backup_role, target, False, use_focus),
             )
         )
     return placements, unplaced
@@ -280,42 +351,24 @@ def allocate(county, *, visit_batch=None, user=None, job=None, today=None, progr
         run = AllocationRun.objects.create(
             region=county, visit_batch=visit_batch, job=job, created_by=user
         )
-        rows = []
+        now = timezone.now()
+        rows, paired = [], 0
         for target, lead, backup, why_lead, why_backup in placements:
             pool = workers.get(target.region_code, ())
             worker = None
             if pool:
                 turn = turns.get(target.region_code, 0)
                 worker, turns[target.region_code] = pool[turn % len(pool)], turn + 1
-            rows.append(
-                BankAssignment(
-                    enterprise_id=target.enterprise_id,
-                    bank_id=lead.code,
-                    role=AssignmentRole.LEAD,
-                    status=AssignmentStatus.PENDING,
-                    due_on=due_on,
-                    explanation=why_lead,
-                    run=run,
-                    township_worker_id=worker,
-                )
-            )
-            rows.append(
-                BankAssignment(
-                    enterprise_id=target.enterprise_id,
-                    bank_id=backup.code,
-                    role=AssignmentRole.BACKUP,
-                    status=AssignmentStatus.WAITING,
-                    explanation=why_backup,
-                    run=run,
-                )
-            )
-        BankAssignment.objects.bulk_create(rows, batch_size=WRITE_BATCH)
-        UnplacedEnterprise.objects.bulk_create(
-            [
-                UnplacedEnterprise(run=run, enterprise_id=target.enterprise_id, reason=reason)
-                for target, reason in unplaced
-            ],
-            batch_size=WRITE_BATCH,
+                paired += 1
+            lead_row = (lead.code, AssignmentRole.LEAD, AssignmentStatus.PENDING, due_on, why_lead)
+            rows.append((target.enterprise_id, *lead_row, run.pk, worker, now, ""))
+            backup_row = (backup.code, AssignmentRole.BACKUP, AssignmentStatus.WAITING, None)
+            rows.append((target.enterprise_id, *backup_row, why_backup, run.pk, None, now, ""))
+        bulk_insert(BankAssignment, ASSIGNMENT_FIELDS, rows)
+        bulk_insert(
+            UnplacedEnterprise,
+            ("run_id", "enterprise_id", "reason"),
+            [(run.pk, target.enterprise_id, reason) for target, reason in unplaced],
         )
         reasons = {}
         for _target, reason in unplaced:
@@ -324,7 +377,7 @@ def allocate(county, *, visit_batch=None, user=None, job=None, today=None, progr
             "placed": len(placements),
             "unplaced": len(unplaced),
             "unplaced_by_reason": reasons,
-            "paired": sum(1 for row in rows if row.township_worker_id),
+            "paired": paired,
             "due_on": due_on.isoformat(),
             "loads": {
                 role: _load_summary(branches, county.scope_prefix, role)
@@ -356,7 +409,7 @@ def explain(assignment):
         parts.append(
             _("load {load} of {capacity}").format(load=why["load"], capacity=why["capacity"])
         )
-    name = why.get("bank_name") or assignment.bank_id
+    name = assignment.bank.name
     separator = _("; ")
     text = f"{name} — {separator.join(parts)}" if parts else name
     if assignment.override_reason:
