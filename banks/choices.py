@@ -12,3 +12,34 @@ class BankLevel(models.TextChoices):
 class AssignmentRole(models.TextChoices):
     LEAD = "lead", _("Lead bank")  # 主办行
     BACKUP = "backup", _("Backup bank")  # 备选行
+
+
+class FocusArea(models.TextChoices):
+    INCLUSIVE = "inclusive", _("Inclusive finance")  # 普惠
+    FOREIGN_TRADE = "foreign_trade", _("Foreign trade")  # 外贸
+    AGRICULTURE = "agriculture", _("Agriculture")  # 涉农
+    TECHNOLOGY = "technology", _("Science and technology")  # 科创
+    MANUFACTURING = "manufacturing", _("Manufacturing")  # 制造业
+
+
+class AssignmentStatus(models.TextChoices):
+    """Where an assigned bank stands with the enterprise (its first feedback and after)."""
+
+    PENDING = "pending", _("Awaiting contact")  # 待联系
+    CONTACTED = "contacted", _("Contacted")  # 已联系
+    ACCEPTED = "accepted", _("Application accepted")  # 已受理
+    CREDITED = "credited", _("Credit granted")  # 已授信
+    DECLINED = "declined", _("Credit declined")  # 不予授信
+    NEEDS_COORDINATION = "needs_coordination", _("Needs coordination")  # 需协调
+    NO_NEED = "no_need", _("No financing need for now")  # 企业暂无需求
+    HANDED_OFF = "handed_off", _("Handed to the backup bank")  # 已移交备选行
+    WAITING = "waiting", _("Standing by as backup")  # 备选待命
+
+
+class UnplacedReason(models.TextChoices):
+    NO_SERVING_BANK = "no_serving_bank", _("No bank branch serves its location")
+    NO_SECOND_INSTITUTION = (
+        "no_second_institution",
+        _("Only one institution serves its location: no backup bank of another institution"),
+    )
+    NO_CAPACITY = "no_capacity", _("Every serving branch is at its capacity")

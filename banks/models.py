@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.querysets import RestrictedManager
 
-from .choices import AssignmentRole, BankLevel
+from .choices import AssignmentRole, AssignmentStatus, BankLevel, UnplacedReason
 
 
 def bank_rows_scope_q(scope):
@@ -38,6 +39,16 @@ class Bank(models.Model):
     capacity = models.PositiveIntegerField(
         _("visit capacity"), null=True, blank=True, help_text=_("Enterprises per visit batch.")
     )
+    # db_default: the banks import writes rows with set-based SQL that may not name the column.
+    focus_areas = models.JSONField(
+        _("focus areas"),
+        default=list,
+        db_default=models.Value([], models.JSONField()),
+        blank=True,
+        help_text=_("Codes of banks.FocusArea."),
+    )
+    # The branch's task-force contact (name and phone): personal data, masked like the others.
+    contact = models.CharField(_("task-force contact"), max_length=100, blank=True, db_default="")
     batch = models.ForeignKey(
         "enterprises.ImportBatch",
         verbose_name=_("import batch"),
@@ -73,8 +84,207 @@ class Bank(models.Model):
         return codes
 
 
+def region_rows_scope_q(scope):
+    """Rows tied to a region (visit batches, allocation runs): inside the user's region; none
+    for bank-scoped users (staff business)."""
+    if scope.region_prefix is None or scope.bank_codes is not None:
+        return Q(pk__in=[])
+    return Q(region__code__startswith=scope.region_prefix)
+
+
+class AllocationRules(models.Model):
+    """How a county allocates banks (defaults apply to a county without its own row)."""
+
+    region = models.OneToOneField(
+        "enterprises.Region",
+        verbose_name=_("county"),
+        on_delete=models.CASCADE,
+        related_name="allocation_rules",
+    )
+    prefer_existing_lender = models.BooleanField(
+        _("prefer the branch it already borrows from"), default=True
+    )
+    use_focus_areas = models.BooleanField(_("focus areas break ties"), default=True)
+    feedback_working_days = models.PositiveSmallIntegerField(
+        _("working days for first feedback"), default=7
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("allocation rules")
+        verbose_name_plural = _("allocation rules")
+
+    def __str__(self):
+        return str(self.region)
+
+    @classmethod
+    def scope_q(cls, scope):
+        return region_rows_scope_q(scope)
+
+    @classmethod
+    def for_county(cls, county):
+        """The county's rules, or the defaults (unsaved) when it has none."""
+        return cls.objects.filter(region=county).first() or cls(region=county)
+
+
+class VisitBatch(models.Model):
+    """A cut of a county's key-visit list (分层分批), allocated to banks one batch at a time.
+
+    ``criteria`` is the cut as staff chose it (tiers, ratings, loan status, lending banks,
+    townships, foreign trade); the members are frozen when the batch is made.
+    """
+
+    region = models.ForeignKey(
+        "enterprises.Region",
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        related_name="visit_batches",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    size = models.PositiveIntegerField(_("enterprises"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("visit batch")
+        verbose_name_plural = _("visit batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_q(cls, scope):
+        return region_rows_scope_q(scope)
+
+
+class VisitBatchMember(models.Model):
+    """An enterprise of a visit batch."""
+
+    batch = models.ForeignKey(
+        VisitBatch, verbose_name=_("visit batch"), on_delete=models.CASCADE, related_name="members"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("visit batch member")
+        verbose_name_plural = _("visit batch members")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "enterprise"], name="batch_member_once")
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id} · {self.enterprise_id}"
+
+
+class AllocationRun(models.Model):
+    """One allocation of a county (or one visit batch of it): what was placed, the loads, and
+    every enterprise that could not be placed."""
+
+    region = models.ForeignKey(
+        "enterprises.Region",
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    visit_batch = models.ForeignKey(
+        VisitBatch,
+        verbose_name=_("visit batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    job = models.ForeignKey(
+        "core.Job",
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # {"placed": n, "unplaced": n, "kept": n, "loads": {"lead": {"max", "min", "mean"}, ...}}
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("allocation run")
+        verbose_name_plural = _("allocation runs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.region} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return region_rows_scope_q(scope)
+
+
+class UnplacedEnterprise(models.Model):
+    """An enterprise an allocation run could not place, and why (never skipped silently)."""
+
+    run = models.ForeignKey(
+        AllocationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="unplaced"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=30, choices=UnplacedReason.choices)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("unplaced enterprise")
+        verbose_name_plural = _("unplaced enterprises")
+        ordering = ["run", "enterprise"]
+
+    def __str__(self):
+        return f"{self.enterprise_id}: {self.get_reason_display()}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        # Staff business: the enterprise has no bank yet, so no bank scope reaches it.
+        if scope.region_prefix is None or scope.bank_codes is not None:
+            return Q(pk__in=[])
+        return Q(enterprise__region__code__startswith=scope.region_prefix)
+
+
 class BankAssignment(models.Model):
-    """An enterprise's lead or backup bank (1 主办行 + 1 备选行)."""
+    """An enterprise's lead or backup bank (1 主办行 + 1 备选行).
+
+    ``explanation`` holds why this branch was chosen as codes and values (rendered in the
+    user's language by ``banks.services.allocation.explain``); ``due_on`` is the last working
+    day for the first feedback, set when the branch's clock starts.
+    """
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
@@ -87,6 +297,32 @@ class BankAssignment(models.Model):
     )
     role = models.CharField(_("role"), max_length=10, choices=AssignmentRole.choices)
     assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=AssignmentStatus.choices,
+        default=AssignmentStatus.PENDING,
+    )
+    due_on = models.DateField(_("feedback due on"), null=True, blank=True)
+    explanation = models.JSONField(_("why this bank"), default=dict, blank=True)
+    run = models.ForeignKey(
+        AllocationRun,
+        verbose_name=_("allocation run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assignments",
+    )
+    override_reason = models.TextField(_("reason for the manual change"), blank=True)
+    # 1+1: the township worker who visits with the lead bank (set on the lead assignment).
+    township_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("township worker"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="paired_assignments",
+    )
 
     objects = RestrictedManager()
 

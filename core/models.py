@@ -135,3 +135,25 @@ class Job(models.Model):
             counts=self.counts,
             heartbeat_at=self.heartbeat_at,
         )
+
+
+class OfficialDay(models.Model):
+    """A day the official calendar treats unlike an ordinary Monday–Friday week.
+
+    A public holiday (法定节假日, not a working day) or a weekend day made a working day to make
+    up for one (调休). Seeded from the chinese-calendar package after each migrate; admins add
+    the days of years the package does not know yet (the State Council publishes them each
+    November).
+    """
+
+    day = models.DateField(_("date"), primary_key=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("official calendar day")
+        verbose_name_plural = _("official calendar days")
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} {self.name}"

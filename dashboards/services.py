@@ -109,6 +109,7 @@ class Sources:
     loans: tuple
     credit: tuple
     active: tuple | None  # enterprise ids on the current active list, None when no list exists
+    no_loan: tuple | None  # the same for the current no-loan list
 
     @classmethod
     def build(cls, user, region, end):
@@ -146,11 +147,17 @@ class Sources:
                 "enterprise_id", "bank_id", "as_of", "loan_balance", "first_loan_date", **through
             )
         )
-        return cls(ent=ent, loans=loans, credit=credit, active=active_list_sql(region))
+        return cls(
+            ent=ent,
+            loans=loans,
+            credit=credit,
+            active=current_list_sql(region, "active"),
+            no_loan=current_list_sql(region, "no_loan"),
+        )
 
 
-def active_list_sql(region):
-    """Enterprise ids on the current "active" list, or None when no list covers ``region``.
+def current_list_sql(region, list_type):
+    """Enterprise ids on the current list of ``list_type``, or None when no list covers ``region``.
 
     None (the KPIs then read null, never 0) when the screening app is missing or no current
     succeeded screening run lies over or inside the region.
@@ -166,7 +173,7 @@ def active_list_sql(region):
         for code, level in covering
     ):
         return None
-    return _sql(current_memberships("active").order_by().values("enterprise_id"))
+    return _sql(current_memberships(list_type).order_by().values("enterprise_id"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,37 +430,40 @@ def first_loans(src, names, region, start, end):
 
 
 def entity_figures(src, names, region, end):
-    """Active entities, never-had-a-loan ones, small/micro ones and those financed at end."""
-    if src.active is None:
+    """Active entities, no-loan ones, small/micro ones and those financed at end.
+
+    无贷户数 counts the current no-loan list itself (domain.md: the same enterprises), so the
+    dashboard and the list a user opens next to it always agree, whatever the period.
+    """
+    if src.active is None or src.no_loan is None:
         return None
     ln_sql, ln_params = src.loans
     ent_sql, ent_params = src.ent
     cs_sql, cs_params = src.credit
     act_sql, act_params = src.active
-    never_borrowed = "la.enterprise_id IS NULL AND NOT COALESCE(ca.had, FALSE)"
+    nl_sql, nl_params = src.no_loan
     financed = "COALESCE(la.outstanding, FALSE) OR COALESCE(ca.cur, FALSE)"
     sql, params, decode = grouped_query(
         [n for n in names if n not in ("bank", "month")],
         region,
         f"""COUNT(*),
-            SUM(CASE WHEN {never_borrowed} THEN 1 ELSE 0 END),
+            SUM(CASE WHEN x.no_loan THEN 1 ELSE 0 END),
             SUM(CASE WHEN x.small_micro THEN 1 ELSE 0 END),
             SUM(CASE WHEN x.small_micro AND ({financed}) THEN 1 ELSE 0 END)""",
         f"""FROM (SELECT e0.*, (e0.e_size IN ('small', 'micro') OR e0.e_type = 'individual')
-                             AS small_micro
+                             AS small_micro,
+                         e0.id IN (SELECT n.enterprise_id FROM {nl_sql} n) AS no_loan
                 FROM {ent_sql} e0
                 WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) x
             LEFT JOIN (SELECT enterprise_id, {_any("matures_on > %s")} AS outstanding
                        FROM {ln_sql} l GROUP BY enterprise_id) la ON la.enterprise_id = x.id
-            LEFT JOIN (SELECT enterprise_id,
-                              {_any("loan_balance > 0 OR first_loan_date IS NOT NULL")} AS had,
-                              {_any("is_latest AND loan_balance > 0")} AS cur
+            LEFT JOIN (SELECT enterprise_id, {_any("is_latest AND loan_balance > 0")} AS cur
                        FROM (SELECT c.*,
                                     as_of = MAX(as_of) OVER (PARTITION BY enterprise_id, bank_id)
                                     AS is_latest
                              FROM {cs_sql} c) c2
                        GROUP BY enterprise_id) ca ON ca.enterprise_id = x.id""",
-        ent_params + act_params + [end] + ln_params + cs_params,
+        nl_params + ent_params + act_params + [end] + ln_params + cs_params,
     )
     return {
         decode(row): {

@@ -71,8 +71,14 @@ def build_world(cast):
     return World(ents=e)
 
 
-def active_list_of(enterprises):
-    """A stand-in for screening's current active list: (sql, params) of enterprise ids."""
+def lists_of(active, no_loan):
+    """A stand-in for screening's current lists: ``current_list_sql(region, list_type)``."""
+    members = {"active": active, "no_loan": no_loan}
+    return lambda region, list_type: list_sql_of(members[list_type])
+
+
+def list_sql_of(enterprises):
+    """(sql, params) of the ids of ``enterprises``, shaped like a current list's members."""
     from dashboards.services import _sql
 
     ids = [e.pk for e in enterprises]

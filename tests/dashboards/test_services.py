@@ -7,7 +7,7 @@ import pytest
 
 from dashboards import services
 from enterprises.models import Region
-from tests.dashboards.helpers import AOJIANG, KUNYANG, active_list_of, build_world
+from tests.dashboards.helpers import AOJIANG, KUNYANG, build_world, lists_of
 from tests.factories import LUCHENG, PINGYANG, WENZHOU
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_empty_region_and_empty_period(cast, world):
 
 
 def test_screening_kpis_are_null_without_a_list(cast, world, monkeypatch):
-    monkeypatch.setattr(services, "active_list_sql", lambda region: None)
+    monkeypatch.setattr(services, "current_list_sql", lambda region, list_type: None)
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] is None
     assert t["no_loan_entities"] is None
@@ -95,10 +95,11 @@ def test_screening_kpis_are_null_without_a_list(cast, world, monkeypatch):
 def test_active_no_loan_and_coverage(cast, world, monkeypatch):
     e = world.ents
     active = [e[k] for k in "ABCDGHIJK"]
-    monkeypatch.setattr(services, "active_list_sql", lambda region: active_list_of(active))
+    # E is on the no-loan list but not in 平阳: outside the region, not counted
+    no_loan = [e["H"], e["I"], e["E"]]
+    monkeypatch.setattr(services, "current_list_sql", lists_of(active, no_loan))
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] == 9
-    # never had a loan: H, I (G and J have credit balances, K a 2024 loan)
     assert t["no_loan_entities"] == 2
     # small/micro or individual: A B D G H J K = 7; financed at end: A, B, D (loans),
     # G (latest snapshot 20). J's latest by end is 0 (08-01 ignored); K's loan matures on end.
@@ -112,9 +113,7 @@ def test_active_no_loan_and_coverage(cast, world, monkeypatch):
 
 def test_coverage_null_when_no_small_entities(cast, world, monkeypatch):
     e = world.ents
-    monkeypatch.setattr(
-        services, "active_list_sql", lambda region: active_list_of([e["C"], e["I"]])
-    )
+    monkeypatch.setattr(services, "current_list_sql", lists_of([e["C"], e["I"]], [e["I"]]))
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] == 2
     assert t["no_loan_entities"] == 1
@@ -192,10 +191,29 @@ def test_active_list_from_current_screening_run(cast, world):
     ListMembership.objects.create(run=old, list_type="active", enterprise=e["B"])
     t = stats(cast.staff, PINGYANG)["totals"]
     assert t["active_entities"] == 3  # A, H, I: J is on another list, B on an old run
-    assert t["no_loan_entities"] == 2  # H, I
+    assert t["no_loan_entities"] == 0  # J is on the no-loan list but not active
+    ListMembership.objects.create(run=current, list_type="no_loan", enterprise=e["H"])
+    assert stats(cast.staff, PINGYANG)["totals"]["no_loan_entities"] == 1
     assert t["financing_coverage_rate"] == Decimal("0.5")  # A of A, H (I is medium)
     # 鹿城区 has no screening run: null, never 0
     assert stats(cast.city_staff, LUCHENG)["totals"]["active_entities"] is None
+
+
+def test_no_loan_count_is_the_current_no_loan_list_whatever_the_period(cast, world):
+    from screening.selectors import current_memberships
+    from screening.services import rebuild_region
+    from tests.factories import make_census, make_loan
+
+    for key in "HI":  # on the census's active list: both are active entities
+        make_census(world.ents[key])
+    # H borrows for the first time after the period's end: it has had a loan now, so it is
+    # off the current no-loan list, and the dashboard of the earlier period agrees.
+    make_loan(world.ents["H"], cast.bank, "5", date(2025, 9, 1))
+    rebuild_region(Region.objects.get(code=PINGYANG))
+    listed = current_memberships("no_loan").filter(enterprise__region__code__startswith=PINGYANG)
+    assert set(listed.values_list("enterprise_id", flat=True)) == {world.ents["I"].pk}
+    for start, end in [(START, END), (date(2023, 1, 1), date(2023, 12, 31))]:
+        assert stats(cast.staff, PINGYANG, start, end)["totals"]["no_loan_entities"] == 1
 
 
 def test_stored_result_never_outlives_a_change(cast, world):
