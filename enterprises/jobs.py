@@ -66,7 +66,10 @@ def run_import(job):
     )
     # The engine's last step is "Writing", which a dry run or a rejected file never did.
     if batch.status == ImportStatus.REJECTED:
-        job.step = str(_("Rejected: nothing was written."))
+        if dry_run:
+            job.step = str(_("Trial import rejected: nothing was written."))
+        else:
+            job.step = str(_("Rejected: nothing was written."))
         raise JobError(batch.message)
     if dry_run:
         job.step = str(_("Trial import finished: nothing was written."))

@@ -64,6 +64,7 @@ def test_a_rejected_dry_run_shows_its_row_errors_and_a_way_to_upload_again(
     assert reverse("enterprises:import_detail", args=[batch.pk]) in body
     assert reverse("enterprises:import_upload") + "?kind=registry" in body
     assert "修正文件后重新上传" in body
+    assert "试导入未通过：未写入任何数据。" in body
     assert "正在写入" not in body
     # Running the same dry run again fails the same way: no button, and the server refuses.
     rerun = reverse("core:job_rerun", args=[job.pk])
