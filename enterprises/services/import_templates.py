@@ -222,14 +222,18 @@ def write_template(kind, user, out):
         if column.required:
             cell.font = required_font
             cell.comment = Comment(_("Required"), "Rongxie")
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(column.cn) + 4)
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.width = max(12, 2 * len(column.cn) + 4)
+        if column.sql_type == "text":
+            # Typed codes stay text in Excel: no 9.13E+17 for a USCC, no lost leading zeros.
+            dimension.number_format = "@"
     sheet.append(example_row(kind, user))
     for index, column in enumerate(spec.columns, start=1):
         cell = sheet.cell(row=2, column=index)
         if column.sql_type == "date":
             cell.number_format = "yyyy-mm-dd"
-        elif isinstance(cell.value, str):
-            cell.number_format = "@"  # codes stay text: no leading zeros lost, no 1E+17
+        elif column.sql_type == "text":
+            cell.number_format = "@"
     sheet.freeze_panes = "A2"
 
     notes = workbook.create_sheet(_("Instructions")[:31])

@@ -239,6 +239,11 @@ def test_the_template_of_every_kind_has_the_contract_headers(client, cast, kind)
     for cell, (_header, required) in zip(sheet[1], contract, strict=True):
         assert bool(cell.font.bold) is required
         assert (cell.comment is not None) is required
+    # Codes typed into Excel stay text (a USCC would otherwise become 9.13E+17).
+    for cell, column in zip(sheet[2], SPECS[kind].columns, strict=True):
+        if column.sql_type == "text":
+            assert cell.number_format == "@", column.cn
+    assert workbook.worksheets[1].title == "填写说明"
 
 
 @pytest.mark.parametrize("kind", KINDS)
