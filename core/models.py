@@ -90,6 +90,13 @@ class Job(models.Model):
         return self.status in TERMINAL_STATES
 
     @property
+    def can_rerun(self):
+        """Whether "Run again" is offered (the app owning the kind may say it cannot help)."""
+        from .panels import can_rerun
+
+        return self.is_finished and can_rerun(self)
+
+    @property
     def labelled_counts(self):
         from .jobs import labelled_counts
 

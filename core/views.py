@@ -9,7 +9,7 @@ from accounts.choices import Role
 from enterprises.models import Enterprise, ImportBatch
 from loans.models import Loan
 
-from . import jobs
+from . import jobs, panels
 from .models import Job
 
 # htmx stops polling when the server answers 286 (used once a job has finished).
@@ -64,7 +64,8 @@ def job_list(request):
 @login_required
 def job_detail(request, pk):
     job = _get_job_for_user(request, pk)
-    return render(request, "core/job_detail.html", {"job": job})
+    context = {"job": job, "panel": panels.panel_context(request, job)}
+    return render(request, "core/job_detail.html", context)
 
 
 @login_required
@@ -87,5 +88,7 @@ def job_rerun(request, pk):
         return HttpResponse(_("You may not run this kind of job."), status=403)
     if not job.is_finished:
         return HttpResponse(_("This job is still running."), status=409)
+    if not job.can_rerun:
+        return HttpResponse(_("Running this job again cannot help."), status=409)
     new_job = jobs.rerun(job, request.user)
     return redirect("core:job_detail", pk=new_job.pk)

@@ -1,17 +1,40 @@
-"""Job handlers of the enterprises app: running an uploaded import batch."""
+"""Job handlers of the enterprises app: running an uploaded import batch, and the part of the
+job page that shows an import's outcome (row errors, links to fix and upload again)."""
 
+from django.db.models import Q
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import JobStatus
 from core.jobs import JobError, job_handler
+from core.panels import register_panel
 
 from .choices import ImportStatus
 from .importing import import_file
 from .models import ImportBatch
 
+IMPORT_KIND = "import"
+# A dry run is a kind of its own, so every list of jobs names it apart and labels its counts
+# as what would happen: nothing is written.
+DRY_RUN_KIND = "import.dry_run"
+PANEL_ERRORS = 50
+
 
 @job_handler(
-    "import",
+    DRY_RUN_KIND,
+    label=_("Trial import"),
+    action="import",
+    count_labels={
+        "read": _("Rows read"),
+        "created": _("Would create"),
+        "updated": _("Would update"),
+        "unchanged": _("Would leave unchanged"),
+        "errors": _("Would skip (rows with errors)"),
+    },
+)
+@job_handler(
+    IMPORT_KIND,
     label=_("Data import"),
     action="import",
     count_labels={
@@ -28,6 +51,7 @@ def run_import(job):
     if batch.job_id != job.pk:
         ImportBatch.objects.filter(pk=batch.pk).update(job=job)
         batch.job = job
+    dry_run = is_dry_run(job)
     job.result_url = reverse("enterprises:import_detail", args=[batch.pk])
     job.report(done=0, step=_("Reading rows"), force=True)
     batch = import_file(
@@ -35,13 +59,22 @@ def run_import(job):
         batch.stored_file,
         user=job.created_by,
         file_name=batch.file_name,
-        dry_run=bool(job.params.get("dry_run")),
+        dry_run=dry_run,
         force=bool(job.params.get("force")),
         job=job,
         batch=batch,
     )
+    # The engine's last step is "Writing", which a dry run or a rejected file never did.
     if batch.status == ImportStatus.REJECTED:
+        if dry_run:
+            job.step = str(_("Trial import rejected: nothing was written."))
+        else:
+            job.step = str(_("Rejected: nothing was written."))
         raise JobError(batch.message)
+    if dry_run:
+        job.step = str(_("Trial import finished: nothing was written."))
+    else:
+        job.step = str(_("Imported."))
     return summary_counts(batch)
 
 
@@ -53,3 +86,54 @@ def summary_counts(batch):
         "unchanged": batch.rows_unchanged,
         "errors": batch.rows_failed,
     }
+
+
+def is_dry_run(job):
+    return job.kind == DRY_RUN_KIND or bool(job.params.get("dry_run"))
+
+
+def trial_batches_q():
+    """Batches whose last run was a dry run (by a job, or on the command line)."""
+    return Q(job__kind=DRY_RUN_KIND) | Q(job__isnull=True, status=ImportStatus.DRY_RUN)
+
+
+# --- The job page -------------------------------------------------------------------------
+
+
+def import_panel_context(request, job):
+    """What the job page of an import shows under the progress: the batch and its row errors."""
+    batch = (
+        ImportBatch.objects.restrict(request.user, "import")
+        .filter(pk=job.params.get("batch"))
+        .first()
+    )
+    if batch is None:
+        return None
+    errors = list(batch.errors.all()[: PANEL_ERRORS + 1])
+    return {
+        "job": job,
+        "batch": batch,
+        "dry_run": is_dry_run(job),
+        "errors": errors[:PANEL_ERRORS],
+        "more_errors": len(errors) > PANEL_ERRORS,
+        "error_count": batch.errors.count() if len(errors) > PANEL_ERRORS else len(errors),
+        "can_apply": batch.status == ImportStatus.DRY_RUN and batch.job_id == job.pk,
+        "upload_url": reverse("enterprises:import_upload") + "?" + urlencode({"kind": batch.kind}),
+    }
+
+
+def import_can_rerun(job):
+    # A rejected dry run fails the same way on the same file: the file must be fixed.
+    if not is_dry_run(job) or job.status != JobStatus.FAILED:
+        return True
+    return not ImportBatch.objects.filter(
+        pk=job.params.get("batch"), status=ImportStatus.REJECTED
+    ).exists()
+
+
+register_panel(
+    [IMPORT_KIND, DRY_RUN_KIND],
+    template="enterprises/_import_job_panel.html",
+    context=import_panel_context,
+    can_rerun=import_can_rerun,
+)

@@ -4,18 +4,21 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.models import Job
 from core.views import paginate
 
 from .choices import ImportKind, ImportStatus
 from .filters import EnterpriseFilter
 from .forms import ImportUploadForm
+from .jobs import DRY_RUN_KIND, IMPORT_KIND, import_panel_context, trial_batches_q
 from .models import Enterprise, ImportBatch
 from .services.import_report import write_error_report
+from .services.import_templates import column_rows, spec_for, write_template
 from .services.privacy import personal_fields
 from .services.uploads import create_batch_from_upload, enqueue_import
 
@@ -58,6 +61,8 @@ def enterprise_detail(request, pk):
 
 # --- Imports ----------------------------------------------------------------------------
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def _require_import(request):
     if not request.user.scope.allows("import"):
@@ -81,28 +86,73 @@ def import_list(request):
     kind = request.GET.get("kind")
     if kind:
         queryset = queryset.filter(kind=kind)
+    # Trial imports change nothing: they are listed apart, real imports first.
+    trial = request.GET.get("mode") == "trial"
+    queryset = queryset.filter(trial_batches_q()) if trial else queryset.exclude(trial_batches_q())
     return render(
         request,
         "enterprises/import_list.html",
-        {"page": paginate(request, queryset), "kinds": ImportKind.choices, "kind": kind},
+        {
+            "page": paginate(request, queryset),
+            "kinds": ImportKind.choices,
+            "kind": kind,
+            "trial": trial,
+        },
     )
 
 
 @login_required
 def import_upload(request):
     _require_import(request)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    preselected = request.GET.get("kind")
+    initial = {"kind": preselected} if preselected in ImportKind.values else {}
+    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         batch = create_batch_from_upload(
             request.user, form.cleaned_data["kind"], form.cleaned_data["file"]
         )
         job = enqueue_import(request.user, batch, dry_run=True)
         return redirect("core:job_detail", pk=job.pk)
-    return render(
-        request,
-        "enterprises/import_upload.html",
-        {"form": form, "max_mb": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)},
+    kind = form["kind"].value()
+    kind = kind if spec_for(kind) is not None else ImportKind.REGISTRY
+    context = {
+        "form": form,
+        "max_mb": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "kind": kind,
+        "kind_label": ImportKind(kind).label,
+        "columns": column_rows(kind),
+    }
+    if request.htmx and request.method == "GET":
+        # The column list of the kind just picked in the form.
+        return render(request, "enterprises/_import_columns.html", context)
+    return render(request, "enterprises/import_upload.html", context)
+
+
+@login_required
+def import_template(request, kind):
+    """A template .xlsx of ``kind``: the contract's headers and one example row."""
+    _require_import(request)
+    if spec_for(kind) is None or kind not in ImportKind.values:
+        raise Http404
+    response = HttpResponse(content_type=XLSX)
+    name = f"{ImportKind(kind).label}-{_('template')}.xlsx"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''{quote(name)}"
     )
+    write_template(kind, request.user, response)
+    return response
+
+
+@login_required
+def import_job_panel(request, job_pk):
+    """The import part of a job page, reloaded by htmx until the job is finished."""
+    job = get_object_or_404(
+        Job.objects.restrict(request.user), pk=job_pk, kind__in=[IMPORT_KIND, DRY_RUN_KIND]
+    )
+    panel = import_panel_context(request, job)
+    if panel is None:
+        raise Http404
+    return render(request, "enterprises/_import_job_panel.html", {"panel": panel})
 
 
 @login_required
@@ -132,9 +182,7 @@ def import_apply(request, pk):
 def import_error_report(request, pk):
     _require_import(request)
     batch = get_batch_for_user(request, pk)
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(content_type=XLSX)
     stem = Path(batch.file_name).stem or "import"
     response["Content-Disposition"] = (
         f"attachment; filename=\"errors-{batch.pk}.xlsx\"; filename*=UTF-8''"

@@ -13,6 +13,7 @@ from core.jobs import enqueue
 
 from ..choices import ImportStatus
 from ..importing.pipeline import file_sha256
+from ..jobs import DRY_RUN_KIND, IMPORT_KIND
 from ..models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def create_batch_from_upload(user, kind, upload):
 def enqueue_import(user, batch, *, dry_run=False, force=False):
     with transaction.atomic():
         job = enqueue(
-            "import",
+            DRY_RUN_KIND if dry_run else IMPORT_KIND,
             user=user,
             region=batch.region,
             params={"batch": batch.pk, "dry_run": dry_run, "force": force},
