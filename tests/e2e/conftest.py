@@ -37,13 +37,6 @@ DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 812}
 
 
-def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):

@@ -4,6 +4,7 @@ the error report, the fixed file, the job to 100%, the rebuilt lists and the run
 import re
 import time
 
+import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -16,6 +17,8 @@ from screening.services import rebuild_region
 from tests.e2e.conftest import PHONE
 from tests.enterprises.helpers import REGISTRY_HEADER, registry_rows, write_xlsx
 from tests.factories import PINGYANG, PINGYANG_TOWN, make_census, make_enterprise
+
+pytestmark = pytest.mark.e2e
 
 BAD_DATE_ROW = 5  # spreadsheet row numbers as the user sees them (header = row 1)
 BAD_USCC_ROW = 9
@@ -35,9 +38,9 @@ def _existing_county():
 def _registry_files(tmp_path, existing):
     """The department's file (two bad rows) and the fixed one; the last known enterprise is
     deregistered (注销) in both, so it leaves the lists when the fixed file is imported."""
-    known = [
-        [e.uscc, e.name, "2015-03-01", "在业", PINGYANG_TOWN] for e in existing[:-1]
-    ] + [[existing[-1].uscc, existing[-1].name, "2015-03-01", "注销", PINGYANG_TOWN]]
+    known = [[e.uscc, e.name, "2015-03-01", "在业", PINGYANG_TOWN] for e in existing[:-1]] + [
+        [existing[-1].uscc, existing[-1].name, "2015-03-01", "注销", PINGYANG_TOWN]
+    ]
     fixed = registry_rows(34) + known
     bad = [list(row) for row in fixed]
     bad[BAD_DATE_ROW - 2][2] = "2025-13-45"
