@@ -53,13 +53,20 @@ def _registry_files(tmp_path, existing):
     )
 
 
-def _wait_for_job(page, timeout=120_000):
-    """On a job page: the progress bar reaches 100% (jobs may run in or out of the request)."""
-    assert re.search(r"/jobs/\d+/$", page.url), page.url
+def _wait_for_job(page, timeout=120):
+    """On a job page: the progress bar reaches 100% and the job is finished (jobs may run in
+    the request or outside it; the page polls)."""
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    match = re.search(r"/jobs/(\d+)/$", page.url)
     expect(page.get_by_role("progressbar")).to_have_attribute(
-        "aria-valuenow", "100", timeout=timeout
+        "aria-valuenow", "100", timeout=timeout * 1000
     )
-    return Job.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
+    deadline = time.monotonic() + timeout
+    job = Job.objects.get(pk=int(match.group(1)))
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    return job
 
 
 def _upload(page, live_server, path):
