@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install setup run test lint messages worker clean
+.PHONY: install setup run test screenshots lint messages worker clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -28,6 +28,10 @@ run: setup
 
 test: install
 	$(PY) scripts/run_tests.py $(ARGS)
+
+# The browser journeys (tests/e2e/) again, saving each one's last screen into docs/screenshots/.
+screenshots: install
+	E2E_SCREENSHOTS=docs/screenshots $(PY) scripts/run_tests.py tests/e2e -q -p no:cacheprovider
 
 lint: install
 	$(VENV)/bin/ruff check .
