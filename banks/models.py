@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.querysets import RestrictedManager
+from core.records import CoordinationRecord
 
 from .choices import AssignmentRole, BankLevel
 
@@ -18,7 +18,7 @@ def bank_rows_scope_q(scope):
     return q
 
 
-class Bank(models.Model):
+class Bank(CoordinationRecord):
     """A bank institution or one of its branches; credit and loan files refer to its code."""
 
     code = models.CharField(_("bank code"), max_length=40, primary_key=True)
@@ -47,7 +47,7 @@ class Bank(models.Model):
         related_name="+",
     )
 
-    objects = RestrictedManager()
+    history_options = {"m2m_fields": {"service_regions"}}
 
     class Meta:
         verbose_name = _("bank")
@@ -73,7 +73,7 @@ class Bank(models.Model):
         return codes
 
 
-class BankAssignment(models.Model):
+class BankAssignment(CoordinationRecord):
     """An enterprise's lead or backup bank (1 主办行 + 1 备选行)."""
 
     enterprise = models.ForeignKey(
@@ -87,8 +87,6 @@ class BankAssignment(models.Model):
     )
     role = models.CharField(_("role"), max_length=10, choices=AssignmentRole.choices)
     assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
-
-    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("bank assignment")

@@ -10,3 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Each app registers its job handlers in its own jobs.py.
         autodiscover_modules("jobs")
+        # Every CoordinationRecord gets its change history with nothing to remember.
+        from .history import track_coordination_records
+
+        track_coordination_records()

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from loans.models import Loan
 
 from . import jobs
 from .models import Job
+from .writes import OutOfScope, scoped_save
 
 # htmx stops polling when the server answers 286 (used once a job has finished).
 HTMX_STOP_POLLING = 286
@@ -83,9 +85,14 @@ def job_progress(request, pk):
 def job_rerun(request, pk):
     job = _get_job_for_user(request, pk)
     # Re-running needs the right to start this kind of job, like starting it the first time.
-    if not request.user.scope.allows(jobs.kind_action(job.kind)):
+    action = jobs.kind_action(job.kind)
+    if not request.user.scope.allows(action):
         return HttpResponse(_("You may not run this kind of job."), status=403)
     if not job.is_finished:
         return HttpResponse(_("This job is still running."), status=409)
-    new_job = jobs.rerun(job, request.user)
+    try:
+        new_job = scoped_save(request.user, action, lambda: jobs.rerun(job, request.user))
+    except OutOfScope as exc:
+        messages.error(request, exc.args[0])
+        return redirect("core:job_detail", pk=job.pk)
     return redirect("core:job_detail", pk=new_job.pk)
