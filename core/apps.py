@@ -11,6 +11,6 @@ class CoreConfig(AppConfig):
         # Each app registers its job handlers in its own jobs.py.
         autodiscover_modules("jobs")
         # Every CoordinationRecord gets its change history with nothing to remember.
-        from .history import track_coordination_records
+        from .history import register_tracked_models
 
-        track_coordination_records()
+        register_tracked_models()

@@ -7,13 +7,14 @@ which door (web session, API token, job, command line):
 - ``HistoryMiddleware`` sets that context for each request;
 - ``acting_as(user, via=...)`` sets it for jobs and management commands;
 - ``track(Model)`` puts a model under history. Subclasses of ``core.records.CoordinationRecord``
-  are tracked without it (see ``track_coordination_records``).
+  are tracked without it (see ``register_tracked_models``).
 
 Bulk imports are not tracked here on purpose: imported rows carry their ``ImportBatch``
 (batch-level provenance), and per-row history would break the import speed goal.
 """
 
 import contextlib
+import json
 from contextvars import ContextVar
 
 from auditlog.models import LogEntry
@@ -50,7 +51,7 @@ VIA_LABELS = {
 
 def mask_secret(value):
     """What the history shows instead of a secret (password hash, token key)."""
-    return SECRET_MASK
+    return SECRET_MASK if value not in (None, "", "None") else None
 
 
 def token_fingerprint(key):
@@ -58,37 +59,55 @@ def token_fingerprint(key):
     return f"{key[:6]}…" if key else ""
 
 
+_pending = []
+
+
 def track(model=None, **options):
     """Record every create / update / delete of ``model`` in the change history.
 
-    Usable as ``track(Model)`` or as a class decorator ``@track(exclude_fields=[...])``;
-    options are those of ``auditlog.register`` (``m2m_fields``, ``mask_fields`` …).
+    Usable as ``track(Model, ...)`` or as a class decorator ``@track(mask_fields=[...])``;
+    options are those of ``auditlog.register`` (``m2m_fields``, ``mask_fields`` …). Models
+    declared before start-up is over are registered once all apps are ready.
     """
 
     def register(cls):
-        if not auditlog.contains(cls):
-            options.setdefault("exclude_fields", list(DEFAULT_EXCLUDE))
-            if options.get("mask_fields"):
-                options.setdefault("mask_callable", "core.history.mask_secret")
-            auditlog.register(cls, **options)
+        from django.apps import apps
+
+        if not apps.models_ready:
+            _pending.append((cls, options))
+        elif not auditlog.contains(cls):
+            _register(cls, dict(options))
         return cls
 
     return register(model) if model is not None else register
+
+
+def _register(model, options):
+    # Reverse relations (a bank's loans, a user's jobs) are other records' business.
+    reverse = [f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete]
+    options["exclude_fields"] = [*options.get("exclude_fields", DEFAULT_EXCLUDE), *reverse]
+    if options.get("mask_fields"):
+        options.setdefault("mask_callable", "core.history.mask_secret")
+    auditlog.register(model, **options)
 
 
 def is_tracked(model):
     return auditlog.contains(model)
 
 
-def track_coordination_records():
-    """Track every concrete subclass of CoordinationRecord (called once at start-up)."""
+def register_tracked_models():
+    """Track every concrete CoordinationRecord and every ``track``-ed model (at start-up)."""
     from django.apps import apps
 
     from .records import CoordinationRecord
 
     for model in apps.get_models():
-        if issubclass(model, CoordinationRecord) and not model._meta.proxy:
-            track(model, **dict(model.history_options))
+        if issubclass(model, CoordinationRecord) and not auditlog.contains(model):
+            _register(model, dict(model.history_options))
+    while _pending:
+        model, options = _pending.pop()
+        if not auditlog.contains(model):
+            _register(model, dict(options))
 
 
 @contextlib.contextmanager
@@ -196,11 +215,11 @@ def _display(field, value):
         return "—"
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)  # JSON fields (rule set weights)
     choices = dict(getattr(field, "flatchoices", None) or [])
     if value in choices:
         return str(choices[value])
-    if isinstance(value, (list, dict)):
-        return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
     return str(value)
 
 
@@ -213,13 +232,13 @@ def describe_changes(entry):
             field = model._meta.get_field(name) if model is not None else None
         except FieldDoesNotExist:
             field = None
-        label = str(field.verbose_name) if field is not None else name
+        label = str(getattr(field, "verbose_name", name))
         if isinstance(values, dict) and values.get("type") == "m2m":
             objects = ", ".join(str(o) for o in values.get("objects", []))
             sign = "+" if values.get("operation") == "add" else "−"
             rows.append((label, "", f"{sign} {objects}"))
             continue
-        before, after = (list(values) + [None, None])[:2]
+        before, after = [*values, None, None][:2]
         rows.append((label, _display(field, before), _display(field, after)))
     return rows
 

@@ -34,8 +34,7 @@ class HistoryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [("", _("All records"))] + [
-            (str(ct.pk), str(ct.model_class()._meta.verbose_name))
-            for ct in tracked_content_types()
+            (str(ct.pk), str(ct.model_class()._meta.verbose_name)) for ct in tracked_content_types()
         ]
         self.fields["action"].choices = [("", _("All actions"))] + [
             (str(value), label) for value, label in ACTION_LABELS.items()
