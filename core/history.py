@@ -114,16 +114,28 @@ def register_tracked_models():
 def acting_as(user=None, *, via="job", remote_addr=None):
     """Attribute the history written inside this block to ``user`` (jobs, CLI, tests).
 
+    ``user`` may be a callable returning the user, called only when an entry is written.
     ``via`` says which door: "job", "cli", "web", "api" … An enclosing context (a request)
     is restored on exit.
     """
-    token = _context.set(
-        {"actor": lambda: user, "remote_addr": remote_addr, "auth": lambda: {"via": via}}
-    )
+    actor = user if callable(user) else (lambda: user)
+    token = _context.set({"actor": actor, "remote_addr": remote_addr, "auth": lambda: {"via": via}})
     try:
         yield
     finally:
         _context.reset(token)
+
+
+def acting_for_job(job_id):
+    """``acting_as`` the user who started a job (looked up only if the job writes history)."""
+
+    def starter():
+        from .models import Job
+
+        job = Job.objects.select_related("created_by").filter(pk=job_id).first()
+        return job.created_by if job is not None else None
+
+    return acting_as(starter, via="job")
 
 
 def client_address(request):

@@ -277,3 +277,20 @@ def test_coordination_records_are_tracked_and_import_tables_are_not():
     for model in (Enterprise, CensusRecord, TaxRecord, NegativeListEntry, CreditSnapshot, Loan):
         assert not is_tracked(model), model
     assert not is_tracked(ImportBatch)
+
+
+def test_a_job_s_writes_are_attributed_to_the_user_who_started_it(cast):
+    from core import jobs
+
+    @jobs.job_handler("test.history_write", "history write")
+    def handler(job):
+        Bank.objects.create(code="JOBBED", name="任务里建的银行")
+        return {}
+
+    job = jobs.enqueue("test.history_write", user=cast.staff)
+    from core.tasks import run_job
+
+    run_job(job.pk)
+    (entry,) = entries(Bank).filter(object_pk="JOBBED")
+    assert entry.actor == cast.staff
+    assert entry.additional_data["via"] == "job"
