@@ -294,3 +294,10 @@ def test_a_job_s_writes_are_attributed_to_the_user_who_started_it(cast):
     (entry,) = entries(Bank).filter(object_pk="JOBBED")
     assert entry.actor == cast.staff
     assert entry.additional_data["via"] == "job"
+
+
+def test_only_administrators_find_the_history_in_the_menu(cast, client):
+    client.force_login(cast.admin)
+    assert reverse("history") in {i["url"] for i in client.get("/").context["nav_items"]}
+    client.force_login(cast.staff)
+    assert reverse("history") not in {i["url"] for i in client.get("/").context["nav_items"]}

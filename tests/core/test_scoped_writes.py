@@ -195,3 +195,14 @@ def test_outside_staff_see_nothing_of_another_county(cast, world):
     listed = {row["id"] for row in api.get(URL).json()["results"]}
     assert listed == {world["my_assignment"].pk}
     assert LUCHENG  # both counties are in the test region table
+
+
+def test_a_caller_without_the_action_is_refused_on_every_base_viewset(cast):
+    reporter = make_user("reporter", Role.PARTNER, region=PINGYANG, api_scopes="report")
+    api = client_for(reporter)
+    assert api.get("/api/v1/enterprises/").status_code == 403
+    assert api.get(URL).status_code == 403
+    # The import API uses the same base: reading batches needs the import action too.
+    response = client_for(cast.regulator).get("/api/v1/imports/")
+    assert response.status_code == 403
+    assert client_for(cast.staff).get("/api/v1/imports/").status_code == 200
