@@ -215,8 +215,12 @@ pre_save.connect(fill_entry, sender=LogEntry, dispatch_uid="core.history.fill_en
 
 def entries_for(obj):
     """History entries of one record, newest first."""
+    content_type = ContentType.objects.get_for_model(obj)
+    pk = str(obj._get_pk_val())  # the real key even where a proxy redefines ``pk``
+    if content_type.pk in _secret_keyed_models():
+        pk = token_fingerprint(pk)
     return (
-        LogEntry.objects.get_for_object(obj)
+        LogEntry.objects.filter(content_type=content_type, object_pk=pk)
         .select_related("actor", "content_type")
         .order_by("-timestamp", "-pk")
     )

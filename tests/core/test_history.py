@@ -301,3 +301,18 @@ def test_only_administrators_find_the_history_in_the_menu(cast, client):
     assert reverse("history") in {i["url"] for i in client.get("/").context["nav_items"]}
     client.force_login(cast.staff)
     assert reverse("history") not in {i["url"] for i in client.get("/").context["nav_items"]}
+
+
+def test_every_tracked_admin_change_page_shows_the_history(cast, admin_client):
+    rule_set = RuleSet.current()
+    Token.objects.create(user=cast.partner)
+    pages = [
+        reverse("admin:banks_bank_change", args=[cast.bank.pk]),
+        reverse("admin:screening_ruleset_change", args=[rule_set.pk]),
+        reverse("admin:accounts_user_change", args=[cast.staff.pk]),
+        reverse("admin:accounts_apitoken_change", args=[cast.partner.pk]),  # by user, as DRF's
+    ]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert 'class="history-entry"' in response.content.decode(), url
