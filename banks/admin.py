@@ -1,16 +1,19 @@
 from django.contrib import admin
 
+from core.admin import CoordinationAdmin
+
 from .models import Bank, BankAssignment
 
 
 @admin.register(Bank)
-class BankAdmin(admin.ModelAdmin):
+class BankAdmin(CoordinationAdmin):
     list_display = ["code", "name", "parent", "level", "capacity"]
     search_fields = ["code", "name"]
     list_filter = ["level"]
 
 
 @admin.register(BankAssignment)
-class BankAssignmentAdmin(admin.ModelAdmin):
+class BankAssignmentAdmin(CoordinationAdmin):
     list_display = ["enterprise", "bank", "role", "assigned_at"]
     raw_id_fields = ["enterprise"]
+    write_action = "allocate"

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.querysets import RestrictedManager
+from core.records import CoordinationRecord
 
 from .choices import AssignmentRole, AssignmentStatus, BankLevel, UnplacedReason
 
@@ -19,7 +20,7 @@ def bank_rows_scope_q(scope):
     return q
 
 
-class Bank(models.Model):
+class Bank(CoordinationRecord):
     """A bank institution or one of its branches; credit and loan files refer to its code."""
 
     code = models.CharField(_("bank code"), max_length=40, primary_key=True)
@@ -58,7 +59,7 @@ class Bank(models.Model):
         related_name="+",
     )
 
-    objects = RestrictedManager()
+    history_options = {"m2m_fields": {"service_regions"}}
 
     class Meta:
         verbose_name = _("bank")
@@ -92,7 +93,7 @@ def region_rows_scope_q(scope):
     return Q(region__code__startswith=scope.region_prefix)
 
 
-class AllocationRules(models.Model):
+class AllocationRules(CoordinationRecord):
     """How a county allocates banks (defaults apply to a county without its own row)."""
 
     region = models.OneToOneField(
@@ -108,8 +109,6 @@ class AllocationRules(models.Model):
     feedback_working_days = models.PositiveSmallIntegerField(
         _("working days for first feedback"), default=7
     )
-
-    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("allocation rules")
@@ -128,7 +127,7 @@ class AllocationRules(models.Model):
         return cls.objects.filter(region=county).first() or cls(region=county)
 
 
-class VisitBatch(models.Model):
+class VisitBatch(CoordinationRecord):
     """A cut of a county's key-visit list (分层分批), allocated to banks one batch at a time.
 
     ``criteria`` is the cut as staff chose it (tiers, ratings, loan status, lending banks,
@@ -153,8 +152,6 @@ class VisitBatch(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("visit batch")
@@ -278,7 +275,7 @@ class UnplacedEnterprise(models.Model):
         return Q(enterprise__region__code__startswith=scope.region_prefix)
 
 
-class BankAssignment(models.Model):
+class BankAssignment(CoordinationRecord):
     """An enterprise's lead or backup bank (1 主办行 + 1 备选行).
 
     ``explanation`` holds why this branch was chosen as codes and values (rendered in the
@@ -323,8 +320,6 @@ class BankAssignment(models.Model):
         blank=True,
         related_name="paired_assignments",
     )
-
-    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("bank assignment")

@@ -11,6 +11,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Each app registers its job handlers in its own jobs.py.
         autodiscover_modules("jobs")
+        # Every CoordinationRecord gets its change history with nothing to remember.
+        from .history import register_tracked_models
+
+        register_tracked_models()
         post_migrate.connect(_seed_official_days, sender=self)
 
 

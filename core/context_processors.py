@@ -1,6 +1,9 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# Administrators only (scope "everything"), e.g. the change history.
+ADMIN_ONLY = "admin-only"
+
 # (label, url name, action the user must hold); filtered per user's scope.
 NAVIGATION = [
     (_("Home"), "home", None),
@@ -11,6 +14,7 @@ NAVIGATION = [
     (_("Banks"), "banks:list", "view"),
     (_("Jobs"), "core:job_list", "view"),
     (_("API"), "api-docs", "view"),
+    (_("Change history"), "history", ADMIN_ONLY),
 ]
 
 
@@ -20,7 +24,10 @@ def navigation(request):
         return {"nav_items": []}
     items = []
     for label, url_name, action in NAVIGATION:
-        if action is not None and not user.scope.allows(action):
+        if action == ADMIN_ONLY:
+            if not user.scope.everything:
+                continue
+        elif action is not None and not user.scope.allows(action):
             continue
         try:
             url = reverse(url_name)

@@ -2,12 +2,13 @@
 
 from celery import shared_task
 
-from . import jobs
+from . import history, jobs
 
 
 @shared_task(name="core.tasks.run_job")
 def run_job(job_id):
-    jobs.execute(job_id)
+    with history.acting_for_job(job_id):  # its writes are the starter's in the history
+        jobs.execute(job_id)
 
 
 @shared_task(name="core.tasks.fail_stale_jobs")

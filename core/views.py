@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -11,6 +12,7 @@ from loans.models import Loan
 
 from . import jobs, panels
 from .models import Job
+from .writes import OutOfScope, scoped_save
 
 # htmx stops polling when the server answers 286 (used once a job has finished).
 HTMX_STOP_POLLING = 286
@@ -84,11 +86,16 @@ def job_progress(request, pk):
 def job_rerun(request, pk):
     job = _get_job_for_user(request, pk)
     # Re-running needs the right to start this kind of job, like starting it the first time.
-    if not request.user.scope.allows(jobs.kind_action(job.kind)):
+    action = jobs.kind_action(job.kind)
+    if not request.user.scope.allows(action):
         return HttpResponse(_("You may not run this kind of job."), status=403)
     if not job.is_finished:
         return HttpResponse(_("This job is still running."), status=409)
     if not job.can_rerun:
         return HttpResponse(_("Running this job again cannot help."), status=409)
-    new_job = jobs.rerun(job, request.user)
+    try:
+        new_job = scoped_save(request.user, action, lambda: jobs.rerun(job, request.user))
+    except OutOfScope as exc:
+        messages.error(request, exc.args[0])
+        return redirect("core:job_detail", pk=job.pk)
     return redirect("core:job_detail", pk=new_job.pk)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.models import Job
 from core.views import paginate
+from core.writes import scoped_save
 
 from .choices import ImportKind, ImportStatus
 from .filters import EnterpriseFilter
@@ -108,8 +109,12 @@ def import_upload(request):
     initial = {"kind": preselected} if preselected in ImportKind.values else {}
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        batch = create_batch_from_upload(
-            request.user, form.cleaned_data["kind"], form.cleaned_data["file"]
+        batch = scoped_save(
+            request.user,
+            "import",
+            lambda: create_batch_from_upload(
+                request.user, form.cleaned_data["kind"], form.cleaned_data["file"]
+            ),
         )
         job = enqueue_import(request.user, batch, dry_run=True)
         return redirect("core:job_detail", pk=job.pk)

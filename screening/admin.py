@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from core.admin import CoordinationAdmin
+
 from .models import RuleSet, ScreeningRun
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(admin.ModelAdmin):
+class RuleSetAdmin(CoordinationAdmin):
     """Rule sets are versioned: change one with "Save as new" under a higher version number,
     so each run keeps pointing at the rules it used."""
 
@@ -20,6 +22,7 @@ class RuleSetAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active"]
     save_as = True
+    write_action = "screen"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.runs.exists():

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.querysets import RestrictedManager
+from core.records import CoordinationRecord
 from enterprises.models import enterprise_scope_q
 
 from .choices import ChangeKind, ListType, RunStatus, default_weights
@@ -19,7 +20,7 @@ from .choices import ChangeKind, ListType, RunStatus, default_weights
 # An index on enterprise alone served no query and cost ~20% of every rebuild's writes.
 
 
-class RuleSet(models.Model):
+class RuleSet(CoordinationRecord):
     """A versioned set of screening weights and thresholds; each run records the one it used."""
 
     version = models.PositiveIntegerField(_("version"), unique=True)
@@ -63,8 +64,6 @@ class RuleSet(models.Model):
         blank=True,
         related_name="+",
     )
-
-    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("rule set")

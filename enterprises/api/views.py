@@ -1,10 +1,10 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.views import RestrictedViewSetMixin
+from core.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 
 from ..filters import EnterpriseFilter
 from ..models import Enterprise, ImportBatch, Region
@@ -18,7 +18,7 @@ from .serializers import (
 )
 
 
-class RegionViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class RegionViewSet(ScopedReadOnlyModelViewSet):
     """Administrative divisions (reference data)."""
 
     queryset = Region.objects.all()
@@ -27,10 +27,9 @@ class RegionViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class EnterpriseViewSet(
-    RestrictedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedGenericViewSet,
 ):
     """Enterprises in the caller's scope; personal data masked unless the role needs it."""
 
@@ -42,7 +41,7 @@ class EnterpriseViewSet(
 class ImportBatchViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedGenericViewSet,
 ):
     """Import batches: multipart POST uploads a file and queues its import job.
 
@@ -54,9 +53,8 @@ class ImportBatchViewSet(
     serializer_class = ImportBatchSerializer
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["kind", "status"]
-
-    def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user, "import")
+    read_action = write_action = "import"
+    denied_message = _("You may not import data.")
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -65,17 +63,14 @@ class ImportBatchViewSet(
             return ImportUploadSerializer
         return ImportBatchSerializer
 
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        if not request.user.scope.allows("import"):
-            self.permission_denied(request, message=_("You may not import data."))
-
     @extend_schema(request=ImportUploadSerializer, responses=ImportBatchSerializer)
     def create(self, request):
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
-        batch = create_batch_from_upload(request.user, data["kind"], data["file"])
+        batch = self.scoped_save(
+            lambda: create_batch_from_upload(request.user, data["kind"], data["file"])
+        )
         enqueue_import(request.user, batch, dry_run=data["dry_run"], force=data["force"])
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)

@@ -1,12 +1,10 @@
-from rest_framework import viewsets
-
-from core.api.views import RestrictedViewSetMixin
+from core.api.viewsets import ScopedReadOnlyModelViewSet
 
 from ..models import CreditSnapshot, Loan
 from .serializers import CreditSnapshotSerializer, LoanSerializer
 
 
-class LoanViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class LoanViewSet(ScopedReadOnlyModelViewSet):
     """Loans from bank ledgers, in the caller's region or of the caller's bank."""
 
     queryset = Loan.objects.select_related("enterprise")
@@ -14,7 +12,7 @@ class LoanViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["bank", "is_renewal", "guarantee", "product"]
 
 
-class CreditSnapshotViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class CreditSnapshotViewSet(ScopedReadOnlyModelViewSet):
     """Bank credit and loan-balance snapshots."""
 
     queryset = CreditSnapshot.objects.select_related("enterprise")

@@ -1,13 +1,13 @@
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import jobs
 from core.api.serializers import JobSerializer
-from core.api.views import RestrictedViewSetMixin
+from core.api.viewsets import ScopedGenericViewSet
 from enterprises.models import Region
 
 from ..choices import ListType, RunStatus
@@ -22,10 +22,9 @@ class ListFilter(MembershipFilter):
 
 
 class MembershipViewSet(
-    RestrictedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedGenericViewSet,
 ):
     """Members of the current lists. Filter with ``list_type`` (active, no_loan, has_loan,
     first_loan, key_visit, reserve), ``region``, ``tier``, ``batch``, ``entity_type``,
@@ -52,10 +51,9 @@ class MembershipViewSet(
 
 
 class ExclusionViewSet(
-    RestrictedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedGenericViewSet,
 ):
     """Registered enterprises not on the current active (or key visit) list, with reasons;
     ``repairable=true`` lists those one fixable reason away."""
@@ -68,10 +66,9 @@ class ExclusionViewSet(
 
 
 class RunViewSet(
-    RestrictedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedGenericViewSet,
 ):
     """Screening runs (one per county and rebuild); POST starts a rebuild (action ``screen``)."""
 
