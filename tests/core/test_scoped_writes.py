@@ -178,7 +178,14 @@ def test_the_admin_form_refuses_to_move_a_row_out_of_scope(cast, world, client):
     row = world["my_assignment"]
     url = reverse("admin:banks_bankassignment_change", args=[row.pk])
     response = client.post(
-        url, {"enterprise": world["theirs_free"].pk, "bank": "PY-BR", "role": "lead"}, follow=True
+        url,
+        {
+            "enterprise": world["theirs_free"].pk,
+            "bank": "PY-BR",
+            "role": "lead",
+            "status": "pending",
+        },
+        follow=True,
     )
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]] == [str(OutOfScope.default_message)]
