@@ -10,14 +10,14 @@ ALL = _("All")
 
 
 def region_choices(user):
-    """(code, name) of the counties and townships ``user`` may pick, in code order.
+    """(code, name) of the cities, counties and townships ``user`` may pick, in code order.
 
-    A user with a region gets the levels inside it; a bank officer the townships its
-    enterprises are in (and their counties); someone who sees everything every county and
-    township. Townships are indented under their county when it is listed.
+    A user with a region gets it and the regions inside it; a bank officer the townships its
+    enterprises are in (and their counties); someone who sees everything every one. Each
+    region is indented under its parent when the parent is listed.
     """
     regions = Region.objects.restrict(user).filter(
-        level__in=[RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
+        level__in=[RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
     )
     scope = user.scope
     if scope.everything:
@@ -32,12 +32,11 @@ def region_choices(user):
         regions = regions.filter(code__in=townships | counties)
     else:
         return []
-    rows = list(regions.order_by("code").values_list("code", "name", "level", "parent_id"))
-    listed = {code for code, _name, _level, _parent in rows}
-    return [
-        (code, f"\u3000{name}" if level == RegionLevel.TOWNSHIP and parent in listed else name)
-        for code, name, level, parent in rows
-    ]
+    depth, choices = {}, []
+    for code, name, parent in regions.order_by("code").values_list("code", "name", "parent_id"):
+        depth[code] = depth[parent] + 1 if parent in depth else 0
+        choices.append((code, "\u3000" * depth[code] + name))
+    return choices
 
 
 def in_region(queryset, code, path=""):
