@@ -87,7 +87,7 @@ def job_counts(job):
     for key, (label, value) in zip(job.counts or {}, job.labelled_counts, strict=True):
         if str(label) == key:
             label = count_label(key)
-        rows.append((label, number_format(value, force_grouping=True)))
+        rows.append((label, f"{value:,}" if isinstance(value, int) else value))
     return rows
 
 
