@@ -37,7 +37,7 @@ class StatsParamsForm(forms.Form):
         self.user = user
         # A picker of the user's own regions (the empty choice: the user's whole area).
         self.fields["region"].widget = forms.Select(
-            choices=lambda: [("", _("Your whole area"))] + region_choices(user),
+            choices=lambda: [("", _("Your whole area")), *region_choices(user)],
             attrs={"class": "form-select form-select-sm"},
         )
         for name in ("start", "end"):

@@ -101,7 +101,7 @@ def duration(value):
     seconds = value.total_seconds()
     if seconds < 60:
         return _("{s} s").format(s=number_format(round(seconds, 1), decimal_pos=1))
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return _("{m} min {s} s").format(m=minutes, s=secs)
     hours, minutes = divmod(minutes, 60)
@@ -115,9 +115,9 @@ def _param_value(key, value):
         return str(TRIGGERS.get(value, value))
     if key == "batch" and value:
         try:
-            return "#{}".format(value), reverse("enterprises:import_detail", args=[value])
+            return f"#{value}", reverse("enterprises:import_detail", args=[value])
         except NoReverseMatch:
-            return "#{}".format(value)
+            return f"#{value}"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "—" if value in (None, "") else str(value)
