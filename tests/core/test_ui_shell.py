@@ -206,3 +206,11 @@ def test_the_dashboard_refresh_job_is_named_in_chinese():
             "重新计算的统计结果",
             "预先生成的默认看板",
         ]
+
+
+def test_the_api_docs_lead_back_home(cast):
+    client = Client()
+    client.force_login(cast.admin)
+    body = client.get("/api/v1/docs/").content.decode()
+    assert '<a href="/" style="color:#fff;font-weight:600;text-decoration:none">返回首页</a>' in body
+    assert "swagger-ui" in body
