@@ -77,6 +77,9 @@ class ScopedFilterSet(django_filters.FilterSet):
         for flt in self.filters.values():
             if isinstance(flt, django_filters.ChoiceFilter):
                 flt.extra["empty_label"] = ALL
+            # The copied filter may carry a form field built before (say by the API schema):
+            # drop it so the field is built from this request's choices.
+            vars(flt).pop("_field", None)
 
     @property
     def form(self):

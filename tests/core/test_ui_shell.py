@@ -212,5 +212,7 @@ def test_the_api_docs_lead_back_home(cast):
     client = Client()
     client.force_login(cast.admin)
     body = client.get("/api/v1/docs/").content.decode()
-    assert '<a href="/" style="color:#fff;font-weight:600;text-decoration:none">返回首页</a>' in body
+    assert (
+        '<a href="/" style="color:#fff;font-weight:600;text-decoration:none">返回首页</a>' in body
+    )
     assert "swagger-ui" in body
