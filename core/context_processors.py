@@ -1,20 +1,33 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# Administrators only (scope "everything"), e.g. the change history.
-ADMIN_ONLY = "admin-only"
+from accounts.choices import Role
 
-# (label, url name, action the user must hold); filtered per user's scope.
+
+def _any(*actions):
+    return lambda scope: any(scope.allows(a) for a in actions)
+
+
+def _has_region(scope):
+    # Dashboards show region KPIs: a scope of bank branches only (bank officers) would read
+    # absurd figures there (no no-loan entities, 100% coverage), so it gets no dashboards.
+    return scope.allows("view") and (scope.everything or scope.region_prefix is not None)
+
+
+# (label, url name, who may use it); filtered per user's scope.
 NAVIGATION = [
     (_("Home"), "home", None),
-    (_("Enterprises"), "enterprises:list", "view"),
-    (_("Imports"), "enterprises:import_list", "import"),
-    (_("Lists"), "screening:index", "view"),
-    (_("Dashboards"), "dashboards:index", "view"),
-    (_("Banks"), "banks:list", "view"),
-    (_("Jobs"), "core:job_list", "view"),
-    (_("API"), "api-docs", "view"),
-    (_("Change history"), "history", ADMIN_ONLY),
+    (_("Enterprises"), "enterprises:list", _any("view")),
+    (_("Imports"), "enterprises:import_list", _any("import")),
+    (_("Lists"), "screening:index", _any("view")),
+    (_("Dashboards"), "dashboards:index", _has_region),
+    # The bank directory serves allocation; jobs are started by imports and rebuilds.
+    (_("Banks"), "banks:list", _any("allocate")),
+    (_("Jobs"), "core:job_list", _any("import", "screen")),
+    # The API docs are for people who wire systems: administrators and partner systems.
+    (_("API"), "api-docs", lambda scope: scope.everything or scope.role == Role.PARTNER),
+    # The change history is evidence for administrators.
+    (_("Change history"), "history", lambda scope: scope.everything),
 ]
 
 
@@ -23,11 +36,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, url_name, action in NAVIGATION:
-        if action == ADMIN_ONLY:
-            if not user.scope.everything:
-                continue
-        elif action is not None and not user.scope.allows(action):
+    for label, url_name, allowed in NAVIGATION:
+        if allowed is not None and not allowed(user.scope):
             continue
         try:
             url = reverse(url_name)

@@ -39,16 +39,35 @@ def healthz(request):
 def home(request):
     user = request.user
     scope = user.scope
-    recent_jobs = Job.objects.restrict(user).select_related("created_by")[:5]
+    runs_jobs = scope.allows("import") or scope.allows("screen")
     context = {
         "scope": scope,
         "role_label": Role(scope.role).label if scope.role in Role.values else scope.role,
         "enterprise_count": Enterprise.objects.restrict(user).count(),
         "loan_count": Loan.objects.restrict(user).count(),
-        "recent_jobs": recent_jobs,
+        "runs_jobs": runs_jobs,
+        "recent_jobs": Job.objects.restrict(user).select_related("created_by")[:5]
+        if runs_jobs
+        else [],
         "recent_imports": ImportBatch.objects.restrict(user, "import")[:5],
+        "bank_work": _bank_work(request) if scope.bank_codes is not None else None,
     }
     return render(request, "core/home.html", context)
+
+
+def _bank_work(request):
+    """A bank user's home: its enterprises by tie to the branch (each a filter of the list).
+
+    Until the bank workspace exists this replaces region figures, which a bank's scope makes
+    absurd (no no-loan entities, 100% coverage)."""
+    from enterprises.filters import EnterpriseFilter
+
+    enterprises = Enterprise.objects.restrict(request.user)
+    rows = []
+    for value, label in EnterpriseFilter.base_filters["bank"].extra["choices"]:
+        filterset = EnterpriseFilter({"bank": value}, queryset=enterprises, request=request)
+        rows.append({"value": value, "label": label, "count": filterset.qs.count()})
+    return rows
 
 
 @login_required

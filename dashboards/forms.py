@@ -6,13 +6,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.filters import region_choices
 from enterprises.models import Region
 
 from .services import GROUP_BY_CHOICES
 
 
 class StatsParamsForm(forms.Form):
-    region = forms.CharField(label=_("Region code"), required=False, max_length=12)
+    region = forms.CharField(label=_("Region"), required=False, max_length=12)
     start = forms.DateField(
         label=_("From"),
         required=False,
@@ -34,6 +35,13 @@ class StatsParamsForm(forms.Form):
     def __init__(self, data, user, **kwargs):
         super().__init__(data, **kwargs)
         self.user = user
+        # A picker of the user's own regions (the empty choice: the user's whole area).
+        self.fields["region"].widget = forms.Select(
+            choices=lambda: [("", _("Your whole area")), *region_choices(user)],
+            attrs={"class": "form-select form-select-sm"},
+        )
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
 
     def clean_region(self):
         code = (self.cleaned_data.get("region") or "").strip()

@@ -1,7 +1,7 @@
 """The dashboard refresh job: recompute stored results after imports and list rebuilds."""
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core.jobs import job_handler
 
@@ -12,11 +12,11 @@ KIND = "dashboards.refresh"
 
 @job_handler(
     KIND,
-    label=_lazy("Refresh dashboard figures"),
+    label=gettext_lazy("Refresh dashboard figures"),
     action="view",
     count_labels={
-        "refreshed": _lazy("Stored results recomputed"),
-        "warmed": _lazy("Landing dashboards prepared"),
+        "refreshed": gettext_lazy("Stored results recomputed"),
+        "warmed": gettext_lazy("Landing dashboards prepared"),
     },
 )
 def refresh_job(job):

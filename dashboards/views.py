@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enterprises.choices import EntityType
+from enterprises.choices import EntityType, IndustrySection
 
 from .exports import workbook_bytes
 from .forms import StatsParamsForm, region_in_scope
@@ -57,11 +57,22 @@ def _params(request):
 
 
 def _label_rows(name, rows):
-    if name == "entity_type":
-        labels = dict(EntityType.choices)
+    labels = {"entity_type": EntityType, "industry": IndustrySection}.get(name)
+    if labels is not None:
+        labels = dict(labels.choices)
         for row in rows:
-            row["label"] = str(labels.get(row["key"], row["label"]))
+            label = labels.get(row["key"])
+            if label is not None and name == "industry":
+                label = f"{row['key']} {label}"  # 门类 letter and name: "C 制造业"
+            row["label"] = str(label or row["label"])
     return rows
+
+
+def _sees_regions(user):
+    """Dashboards are region figures: a scope of bank branches only (bank officers) makes
+    them absurd (no no-loan entities, 100% coverage), so such users get none (404)."""
+    scope = user.scope
+    return scope.allows("view") and (scope.everything or scope.region_prefix is not None)
 
 
 def _columns(skip=()):
@@ -78,7 +89,7 @@ def _cells(row, columns):
 
 @login_required
 def index(request):
-    if not request.user.scope.allows("view"):
+    if not _sees_regions(request.user):
         raise Http404
     form, params = _params(request)
     context = {"form": form, "tables": [], "result": None}
@@ -112,6 +123,8 @@ def index(request):
             "disbursed": _("Loans disbursed (10k yuan)"),
             "first_loans": _("First-loan enterprises"),
             "renewal": _("Renewal balance (10k yuan)"),
+            "unit_amount": _("10k yuan"),
+            "unit_count": _("Number of enterprises"),
         },
     }
     ancestors = [a for a in region.ancestors() if region_in_scope(request.user, a)]
@@ -133,6 +146,8 @@ def index(request):
 @login_required
 def export(request, table):
     if table not in TABLES or not request.user.scope.allows("export"):
+        raise Http404
+    if not _sees_regions(request.user):
         raise Http404
     form, params = _params(request)
     if params is None:

@@ -52,6 +52,31 @@ class EnterpriseSize(models.TextChoices):
     MICRO = "micro", _("Micro")
 
 
+class IndustrySection(models.TextChoices):
+    """GB/T 4754-2017 门类: the first letter of an industry code."""
+
+    A = "A", _("Agriculture, forestry, animal husbandry and fishery")
+    B = "B", _("Mining")
+    C = "C", _("Manufacturing")
+    D = "D", _("Electricity, heat, gas and water production and supply")
+    E = "E", _("Construction")
+    F = "F", _("Wholesale and retail trade")
+    G = "G", _("Transport, storage and postal services")
+    H = "H", _("Accommodation and catering")
+    I = "I", _("Information transmission, software and information technology services")  # noqa: E741
+    J = "J", _("Finance")
+    K = "K", _("Real estate")
+    L = "L", _("Leasing and business services")
+    M = "M", _("Scientific research and technical services")
+    N = "N", _("Water conservancy, environment and public facilities management")
+    O = "O", _("Resident services, repair and other services")  # noqa: E741
+    P = "P", _("Education")
+    Q = "Q", _("Health and social work")
+    R = "R", _("Culture, sports and entertainment")
+    S = "S", _("Public administration, social security and social organisations")
+    T = "T", _("International organisations")
+
+
 class TaxCreditRating(models.TextChoices):
     A = "A", "A"
     B = "B", "B"

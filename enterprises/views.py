@@ -34,7 +34,7 @@ def get_enterprise_for_user(request, pk, action="view"):
 @login_required
 def enterprise_list(request):
     queryset = Enterprise.objects.restrict(request.user).select_related("region")
-    filterset = EnterpriseFilter(request.GET, queryset=queryset)
+    filterset = EnterpriseFilter(request.GET, queryset=queryset, request=request)
     return render(
         request,
         "enterprises/enterprise_list.html",

@@ -32,10 +32,14 @@ def _filtered(request, list_type, action="view"):
         queryset = ListExclusion.objects.filter(
             list_type=ListType.ACTIVE, run__is_current=True, run__status="succeeded"
         )
-        filterset = ExclusionFilter(request.GET, queryset=queryset.restrict(request.user, action))
+        filterset = ExclusionFilter(
+            request.GET, queryset=queryset.restrict(request.user, action), request=request
+        )
     else:
         queryset = current_memberships(list_type)
-        filterset = MembershipFilter(request.GET, queryset=queryset.restrict(request.user, action))
+        filterset = MembershipFilter(
+            request.GET, queryset=queryset.restrict(request.user, action), request=request
+        )
     return filterset
 
 

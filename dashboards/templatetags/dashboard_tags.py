@@ -10,13 +10,23 @@ YI = Decimal("10000")  # 1 亿元 = 10 000 万元
 
 @register.filter
 def money(value):
-    """An amount in 万元, shown in 亿元 from 1 亿 up: "1.23 亿元", "456.78 万元"."""
+    """An amount in 万元, shown in 亿元 from 1 亿 up: "1.23 亿元", "456.78 万元".
+
+    For KPI cards only: a table column keeps one unit, in its header (``amount``)."""
     if value is None or value == "":
         return "—"
     value = Decimal(value)
     if abs(value) >= YI:
         return _("%(n)s 100M yuan") % {"n": f"{value / YI:,.2f}"}
     return _("%(n)s 10k yuan") % {"n": f"{value:,.2f}"}
+
+
+@register.filter
+def amount(value):
+    """An amount in 万元 as a bare number for a table column whose header states the unit."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(value):,.2f}"
 
 
 @register.filter

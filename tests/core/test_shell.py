@@ -56,8 +56,9 @@ def test_pages_need_a_login(client):
 
 
 def test_navigation_follows_the_role(client, cast):
+    # Full matrix in tests/core/test_ui_shell.py: here, that the menu differs by role at all.
     client.force_login(cast.regulator)
     body = client.get("/").content.decode()
-    assert 'href="/jobs/"' in body
+    assert 'href="/dashboards/"' in body and 'href="/jobs/"' not in body
     client.force_login(cast.staff)
     assert 'href="/enterprises/"' in client.get("/").content.decode()

@@ -46,8 +46,10 @@ def test_members_are_scoped_and_filterable(api, cast, data):
     body = api.get("/api/v1/lists/members/", {"list_type": "active"}).json()
     assert [m["uscc"] for m in body["results"]] == [data["blocked"].uscc]
     assert body["results"][0]["reasons"][0]["code"] == "in_operation"
-    other = api.get("/api/v1/lists/members/", {"list_type": "active", "region": LUCHENG}).json()
-    assert other["results"] == []
+    # A region outside the caller's area is refused in words, not answered with an empty page.
+    other = api.get("/api/v1/lists/members/", {"list_type": "active", "region": LUCHENG})
+    assert other.status_code == 400
+    assert other.json() == {"region": [f"{LUCHENG} 不是您所辖范围内的地区。"]}
 
 
 def test_summary_counts_each_list(api, cast, data):
