@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -6,8 +7,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
-from enterprises.models import Enterprise, ImportBatch
-from loans.models import Loan
 
 from . import jobs
 from .models import Job
@@ -37,6 +36,10 @@ def healthz(request):
 def home(request):
     user = request.user
     scope = user.scope
+    # Through the app registry: core sits below the apps whose rows the home page counts.
+    Enterprise = apps.get_model("enterprises", "Enterprise")
+    ImportBatch = apps.get_model("enterprises", "ImportBatch")
+    Loan = apps.get_model("loans", "Loan")
     recent_jobs = Job.objects.restrict(user).select_related("created_by")[:5]
     context = {
         "scope": scope,
@@ -63,16 +66,21 @@ def job_list(request):
 
 @login_required
 def job_detail(request, pk):
-    job = _get_job_for_user(request, pk)
-    return render(request, "core/job_detail.html", {"job": job})
+    job = jobs.live(_get_job_for_user(request, pk))
+    return render(request, "core/job_detail.html", _job_context(request, job))
+
+
+def _job_context(request, job):
+    # The log and traceback can hold SQL and data: administrators only.
+    return {"job": job, "show_log": request.user.scope.everything}
 
 
 @login_required
 def job_progress(request, pk):
     """The progress fragment htmx polls; 286 once finished stops the polling."""
     jobs.fail_stale_jobs()
-    job = _get_job_for_user(request, pk)
-    response = render(request, "core/_job_progress.html", {"job": job})
+    job = jobs.live(_get_job_for_user(request, pk))
+    response = render(request, "core/_job_progress.html", _job_context(request, job))
     if job.is_finished and request.htmx:
         response.status_code = HTMX_STOP_POLLING
     return response
@@ -82,8 +90,10 @@ def job_progress(request, pk):
 @require_POST
 def job_rerun(request, pk):
     job = _get_job_for_user(request, pk)
-    # Re-running needs the right to start this kind of job, like starting it the first time.
-    if not request.user.scope.allows(jobs.kind_action(job.kind)):
+    # Re-running needs the right to start this kind of job (always a write right, see
+    # core.kinds), in the job's region, like starting it the first time.
+    action = jobs.kind_action(job.kind)
+    if not Job.objects.restrict(request.user, action).filter(pk=job.pk).exists():
         return HttpResponse(_("You may not run this kind of job."), status=403)
     if not job.is_finished:
         return HttpResponse(_("This job is still running."), status=409)

@@ -1,13 +1,13 @@
 """Claiming, building, switching and cleaning up screening runs."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.jobs import OutsideProgress
+from core.jobs import OutsideProgress, stale_q
 from enterprises.choices import RegionLevel
 from enterprises.models import Region
 
@@ -16,8 +16,6 @@ from ..models import ListChange, ListExclusion, ListMembership, RuleSet, Screeni
 
 logger = logging.getLogger(__name__)
 
-# A run still "running" after this long lost its worker; it no longer blocks new runs.
-STALE_AFTER = timedelta(hours=2)
 # Succeeded runs whose rows are kept per region (the current one and the one it is diffed to).
 KEEP_RUNS = 2
 
@@ -183,9 +181,9 @@ def _after_switch(run):
 
 def _claim(county, rule_set, *, user, job, as_of):
     """Insert this county's running run; the partial unique index refuses a second one."""
-    ScreeningRun.objects.filter(
-        region=county, status=RunStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
-    ).update(
+    # A run whose job stopped reporting lost its worker: it no longer blocks new runs (the
+    # same rule as for jobs).
+    ScreeningRun.objects.filter(stale_q("job__"), region=county).update(
         status=RunStatus.FAILED,
         finished_at=timezone.now(),
         error=_("The run stopped reporting (its worker may have died)."),
