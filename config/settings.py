@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "screening",
     "visits",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from dashboards import services
+from dashboards import services, snapshots
 from enterprises.models import Region
 from tests.dashboards.helpers import AOJIANG, KUNYANG, active_list_of, build_world
 from tests.factories import LUCHENG, PINGYANG, WENZHOU
@@ -16,7 +16,7 @@ START, END = date(2025, 1, 1), date(2025, 6, 30)
 
 
 def stats(user, code, start=START, end=END, group_by=None):
-    return services.compute_stats(user, Region.objects.get(code=code), start, end, group_by)
+    return snapshots.compute_stats(user, Region.objects.get(code=code), start, end, group_by)
 
 
 @pytest.fixture
@@ -242,7 +242,7 @@ def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
 
     from core import jobs
     from dashboards.models import StatsSnapshot
-    from dashboards.services import compute_dashboard
+    from dashboards.snapshots import compute_dashboard
 
     job = jobs.run_now("dashboards.refresh", user=cast.admin)
     assert job.status == "succeeded", job.error

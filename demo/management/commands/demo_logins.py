@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
-from core import demo
+from demo import services as demo
 
 
 class Command(BaseCommand):
