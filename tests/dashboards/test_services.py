@@ -1,6 +1,6 @@
 """KPI figures against the hand-made fixture (tests/dashboards/helpers.py), computed by hand."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -243,7 +243,11 @@ def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
     from core import jobs
     from dashboards.models import StatsSnapshot
     from dashboards.snapshots import compute_dashboard
+    from tests.factories import make_loan
 
+    # The landing dashboard covers this year; the world's loans are all of 2025.
+    today = timezone.localdate()
+    make_loan(world.ents["H"], cast.bank, "7", today, matures_on=today + timedelta(days=365))
     job = jobs.run_now("dashboards.refresh", user=cast.admin)
     assert job.status == "succeeded", job.error
     # regions of the cast's region users: 平阳县, 温州市, 昆阳镇, 鹿城区
@@ -253,7 +257,8 @@ def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
     today = timezone.localdate()
     result = compute_dashboard(cast.regulator, region, date(today.year, 1, 1), today)
     assert StatsSnapshot.objects.count() == stored  # served from the warmed result
-    assert result["totals"]["disbursed_amount"] >= 0
+    assert result["totals"]["disbursed_amount"] == Decimal("7")
+    assert result["totals"]["first_loan_enterprises"] == 1
 
 
 def test_a_finished_rebuild_refreshes_the_stored_figures(
