@@ -280,7 +280,12 @@ def stale_q(job_path=""):
 
 def fail_stale_jobs():
     """Mark running jobs whose worker stopped reporting as failed; return how many."""
-    return Job.objects.filter(stale_q()).update(
+    stale = Job.objects.filter(stale_q())
+    # Pages call this on every poll: read first, so that on SQLite a poll never waits for the
+    # write lock an in-process job holds (a read does not wait, an UPDATE would).
+    if not stale.exists():
+        return 0
+    return stale.update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
         error=_("The worker stopped reporting (it may have died). Run the job again."),

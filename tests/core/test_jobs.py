@@ -373,3 +373,19 @@ def test_without_the_worker_thread_in_process_jobs_run_in_the_calling_thread(cas
     jobs.dispatch(job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
+
+
+def test_a_progress_poll_writes_nothing_when_no_job_is_lost(client, cast):
+    """On SQLite a write waits for the lock an in-process job holds: a poll must only read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job = Job.objects.create(
+        kind="core.selfcheck", created_by=cast.staff, status="running", heartbeat_at=timezone.now()
+    )
+    client.force_login(cast.staff)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("core:job_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    assert writes == []
