@@ -228,6 +228,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Jobs report their own progress; Celery's per-task lines only add noise in-process.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        # Jobs report their own progress; Celery's per-task lines only add noise in-process.
+        "celery.app.trace": {"level": "WARNING"},
+        # Django's own console handler would print each line a second time (e.g. the
+        # autoreloader's "Watching for file changes"): its records go to the root's only.
+        "django": {"level": "INFO"},
+    },
 }
