@@ -169,9 +169,10 @@ class JobLog(logging.Handler):
         return "\n".join(self.head + gap + self.tail)
 
 
-def part_done(job_id, counts=None, problem=""):
+def part_done(job_id, counts=None, problem="", trace=""):
     """Record one finished part of a detached job (see ``DETACHED``); return True when this
     was the last part, which finishes the job: failed if any part reported a problem.
+    ``problem`` is for users (translated, no exception text); ``trace`` for administrators.
 
     Numbers in ``counts`` are added to the job's counts. The row lock keeps parts that finish
     at the same moment from losing each other's counts.
@@ -184,13 +185,22 @@ def part_done(job_id, counts=None, problem=""):
             job.counts[key] = job.counts.get(key, 0) + value
         if problem:
             job.error = "; ".join(filter(None, [job.error, problem]))
+        if trace:  # for administrators, like the traceback of a job that failed as a whole
+            job.traceback = "\n".join(filter(None, [job.traceback, trace]))
         job.progress_done += 1
         job.heartbeat_at = timezone.now()
         last = job.progress_done >= job.progress_total
         if not last:
-            job.save(update_fields=["counts", "error", "progress_done", "heartbeat_at"])
+            job.save(
+                update_fields=["counts", "error", "traceback", "progress_done", "heartbeat_at"]
+            )
             return False
-        _finish(job, JobStatus.FAILED if job.error else JobStatus.SUCCEEDED, error=job.error)
+        _finish(
+            job,
+            JobStatus.FAILED if job.error else JobStatus.SUCCEEDED,
+            error=job.error,
+            trace=job.traceback,
+        )
         return True
 
 

@@ -65,11 +65,20 @@ def rebuild(region=None, *, user=None, job=None, as_of=None):
             runs.append(rebuild_region(county, user=user, job=job, as_of=as_of))
         except RunOverlap as exc:
             problems.append(str(exc))
-        except Exception as exc:  # the run is already recorded as failed
-            problems.append(f"{county.name}: {exc}")
+        except Exception:  # the run is already recorded as failed
+            logger.exception("the screening run of %s failed", county.code)
+            problems.append(failed_message(county))
         if job is not None:
             job.report(done=done, total=len(counties), step=county.name)
     return runs, problems
+
+
+def failed_message(county):
+    """What users read of a county whose run failed: the exception itself (it can hold SQL
+    and data) goes to the log, which the job keeps for administrators."""
+    return _("{region}: the lists could not be rebuilt because of an internal error.").format(
+        region=county.name
+    )
 
 
 def _rebuild_together(counties, user, job, as_of):
@@ -80,16 +89,17 @@ def _rebuild_together(counties, user, job, as_of):
             runs.append(_claim(county, rule_set, user=user, job=job, as_of=as_of))
         except RunOverlap as exc:
             problems.append(str(exc))
-        except Exception as exc:  # no run was recorded for this county; the others go on
+        except Exception:  # no run was recorded for this county; the others go on
             logger.exception("claiming a screening run of %s failed", county.code)
-            problems.append(f"{county.name}: {exc}")
+            problems.append(failed_message(county))
     # The build is one transaction: its progress goes out on a connection of its own.
     progress = OutsideProgress(job)
     if runs:
         try:
             _build_and_switch(runs, rule_set, "sql", progress=progress)
-        except Exception as exc:  # the runs are already recorded as failed
-            problems.extend(f"{run.region.name}: {exc}" for run in runs)
+        except Exception:  # the runs are already recorded as failed
+            logger.exception("building the lists of %d counties failed", len(runs))
+            problems.extend(failed_message(run.region) for run in runs)
             runs = []
         finally:
             progress.close()
