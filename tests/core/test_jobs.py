@@ -51,6 +51,9 @@ def test_a_failing_job_keeps_its_log_and_traceback_and_tells_users_only_a_plain_
     assert "内部错误" in html
     assert "disk on fire" not in html and "SELECT" not in html and "Traceback" not in html
     assert 'id="job-log"' not in html
+    data = client.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert "traceback" not in data and "log" not in data
+    assert data["error"] == job.error
 
     client.force_login(cast.admin)
     for url in (

@@ -19,7 +19,7 @@ def test_a_failing_county_tells_users_no_exception_text(regions, monkeypatch):
     job = jobs.run_now("screening.rebuild", region=Region.objects.get(code=PINGYANG))
     assert job.status == "failed"
     assert job.error == "平阳县：因内部错误，名单未能重建。"
-    assert "RuntimeError: relation \"secret\" does not exist" in job.log  # for administrators
+    assert 'RuntimeError: relation "secret" does not exist' in job.log  # for administrators
 
 
 def test_a_failing_county_task_keeps_its_traceback_for_administrators(regions, monkeypatch):
