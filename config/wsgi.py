@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
 # Without Redis this web process runs the jobs itself: on a worker thread, off the request.
-from core import worker  # noqa: E402
+from core import jobs  # noqa: E402
 
-worker.enable()
+jobs.serve_in_process_jobs()

@@ -74,6 +74,22 @@ def dispatch(job_id):
         execute(job_id)
 
 
+def serve_in_process_jobs():
+    """Called by the web process: without a broker, run jobs on its worker thread from now on,
+    starting with those still queued (a restart, e.g. runserver's reloader, forgets its queue;
+    the database does not)."""
+    worker.enable()
+    if current_app.conf.task_always_eager:
+        worker.submit(resume_queued, None)
+
+
+def resume_queued(_unused=None):
+    """Run every job still queued, oldest first (each is claimed, so none runs twice)."""
+    queued = Job.objects.filter(status=JobStatus.QUEUED).order_by("created_at", "id")
+    for job_id in list(queued.values_list("pk", flat=True)):
+        execute(job_id)
+
+
 def run_now(kind, *, user=None, region=None, params=None):
     """Create a Job and run it in this process, returning when it is finished (CLI use)."""
     job = Job.objects.create(kind=kind, params=params or {}, created_by=user, region=region)

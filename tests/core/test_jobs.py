@@ -392,3 +392,14 @@ def test_a_progress_poll_writes_nothing_when_no_job_is_lost(client, cast):
     assert response.status_code == 200
     writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
     assert writes == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_process_runs_the_jobs_a_restart_left_queued(cast, worker_thread):
+    # Queued before the restart: their process died before handing them to its thread.
+    left = [Job.objects.create(kind="core.selfcheck", params={"steps": n}) for n in (1, 2)]
+    jobs.serve_in_process_jobs()
+    worker.drain()
+    for job in left:
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED
