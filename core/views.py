@@ -70,9 +70,19 @@ def job_detail(request, pk):
     return render(request, "core/job_detail.html", _job_context(request, job))
 
 
+def _may_rerun(user, job):
+    # Re-running needs the right to start this kind of job (always a write right, see
+    # core.kinds), in the job's region, like starting it the first time.
+    return Job.objects.restrict(user, jobs.kind_action(job.kind)).filter(pk=job.pk).exists()
+
+
 def _job_context(request, job):
-    # The log and traceback can hold SQL and data: administrators only.
-    return {"job": job, "show_log": request.user.scope.everything}
+    return {
+        "job": job,
+        # The log and traceback can hold SQL and data: administrators only.
+        "show_log": request.user.scope.everything,
+        "can_rerun": job.is_finished and _may_rerun(request.user, job),
+    }
 
 
 @login_required
@@ -90,10 +100,7 @@ def job_progress(request, pk):
 @require_POST
 def job_rerun(request, pk):
     job = _get_job_for_user(request, pk)
-    # Re-running needs the right to start this kind of job (always a write right, see
-    # core.kinds), in the job's region, like starting it the first time.
-    action = jobs.kind_action(job.kind)
-    if not Job.objects.restrict(request.user, action).filter(pk=job.pk).exists():
+    if not _may_rerun(request.user, job):
         return HttpResponse(_("You may not run this kind of job."), status=403)
     if not job.is_finished:
         return HttpResponse(_("This job is still running."), status=409)

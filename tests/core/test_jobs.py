@@ -242,6 +242,11 @@ def test_rerunning_needs_the_right_the_kind_needs_to_be_started(client, cast, ki
         params={"batch": 1} if kind == "import" else {},
     )
     client.force_login(getattr(cast, role))
+    page = client.get(reverse("core:job_detail", args=[job.pk]))
+    assert page.status_code == (404 if RERUN_ANSWERS[role] == 404 else 200)
+    rerun_button = reverse("core:job_rerun", args=[job.pk])
+    # The button is offered exactly to those allowed to use it.
+    assert (rerun_button in page.content.decode()) == (RERUN_ANSWERS[role] == 302)
     response = client.post(reverse("core:job_rerun", args=[job.pk]))
     assert response.status_code == RERUN_ANSWERS[role]
     assert Job.objects.count() == (2 if response.status_code == 302 else 1)
