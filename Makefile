@@ -23,7 +23,7 @@ setup: install
 	$(PY) manage.py load_demo
 
 run: setup
-	$(PY) manage.py demo_logins
+	$(PY) manage.py demo_logins --address $(HOST)
 	$(PY) manage.py runserver $(HOST)
 
 test: install

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "screening",
     "visits",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -144,7 +145,7 @@ USE_TZ = True
 # --- Static files (all vendored: intranet deployments have no internet) ---------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -234,6 +235,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Jobs report their own progress; Celery's per-task lines only add noise in-process.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        # Jobs report their own progress; Celery's per-task lines only add noise in-process.
+        "celery.app.trace": {"level": "WARNING"},
+        # Django's own console handler would print each line a second time (e.g. the
+        # autoreloader's "Watching for file changes"): its records go to the root's only.
+        "django": {"level": "INFO"},
+    },
 }

@@ -6,23 +6,36 @@ with a translated message for failures a user should read.
 """
 
 import logging
+import threading
 import time
 import traceback
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from . import worker
 from .choices import JobStatus
+from .kinds import handler, is_registered, job_handler, kind_action, kind_label
 from .models import Job
+
+__all__ = ["DETACHED", "JobError", "enqueue", "execute", "job_handler", "kind_action", "kind_label"]
 
 logger = logging.getLogger(__name__)
 
-_HANDLERS = {}
-_COUNT_LABELS = {}
+# Jobs this process is running now, by id: their handler's Job object (live progress, even
+# while the work's transaction hides it from other connections) and proof they are alive.
+_LIVE = {}
+
+# A job keeps at most this many log lines (the first ones, then the last ones).
+LOG_HEAD, LOG_TAIL = 50, 450
 
 
 class JobError(Exception):
@@ -34,40 +47,9 @@ class JobError(Exception):
 DETACHED = object()
 
 
-def job_handler(kind, label, action="change", count_labels=None):
-    """Register ``func(job) -> counts`` as the handler of jobs of ``kind``.
-
-    ``action`` is what a user must be allowed to do (in the job's region) to start it;
-    ``count_labels`` names the keys of the counts it returns, for the job page.
-    """
-
-    def register(func):
-        _HANDLERS[kind] = (func, label, action)
-        _COUNT_LABELS[kind] = dict(count_labels or {})
-        return func
-
-    return register
-
-
-def labelled_counts(job):
-    """[(label, value)] of a job's counts, labelled in the user's language where known."""
-    labels = _COUNT_LABELS.get(job.kind, {})
-    return [(str(labels.get(key, key)), value) for key, value in (job.counts or {}).items()]
-
-
-def kind_label(kind):
-    entry = _HANDLERS.get(kind)
-    return str(entry[1]) if entry else kind
-
-
-def kind_action(kind):
-    entry = _HANDLERS.get(kind)
-    return entry[2] if entry else "change"
-
-
 def enqueue(kind, *, user=None, region=None, params=None, rerun_of=None):
-    """Create a queued Job and send it to a worker once the current transaction commits."""
-    if kind not in _HANDLERS:
+    """Create a queued Job and hand it to a worker once the current transaction commits."""
+    if not is_registered(kind):
         raise ValueError(f"no handler for job kind {kind!r}")
     job = Job.objects.create(
         kind=kind,
@@ -76,10 +58,36 @@ def enqueue(kind, *, user=None, region=None, params=None, rerun_of=None):
         region=region,
         rerun_of=rerun_of,
     )
-    from .tasks import run_job
-
-    transaction.on_commit(lambda: run_job.delay(job.pk))
+    transaction.on_commit(lambda: dispatch(job.pk))
     return job
+
+
+def dispatch(job_id):
+    """Run a queued job: on a Celery worker when there is a broker, else in this process
+    (on the web process's worker thread, or right here in a command or a test)."""
+    if not current_app.conf.task_always_eager:
+        # By name: the runner does not import its own tasks module.
+        current_app.send_task("core.tasks.run_job", args=[job_id])
+    elif worker.enabled():
+        worker.submit(execute, job_id)
+    else:
+        execute(job_id)
+
+
+def serve_in_process_jobs():
+    """Called by the web process: without a broker, run jobs on its worker thread from now on,
+    starting with those still queued (a restart, e.g. runserver's reloader, forgets its queue;
+    the database does not)."""
+    worker.enable()
+    if current_app.conf.task_always_eager:
+        worker.submit(resume_queued, None)
+
+
+def resume_queued(_unused=None):
+    """Run every job still queued, oldest first (each is claimed, so none runs twice)."""
+    queued = Job.objects.filter(status=JobStatus.QUEUED).order_by("created_at", "id")
+    for job_id in list(queued.values_list("pk", flat=True)):
+        execute(job_id)
 
 
 def run_now(kind, *, user=None, region=None, params=None):
@@ -90,8 +98,17 @@ def run_now(kind, *, user=None, region=None, params=None):
     return job
 
 
+def live(job):
+    """``job`` with the progress its handler has reached when this process runs it now."""
+    running = _LIVE.get(job.pk)
+    if running is not None and job.status == JobStatus.RUNNING:
+        for field in ("progress_done", "progress_total", "step", "counts"):
+            setattr(job, field, getattr(running, field))
+    return job
+
+
 def execute(job_id):
-    """Claim a queued job and run its handler, recording success or failure."""
+    """Claim a queued job and run its handler, recording success or failure and its log."""
     now = timezone.now()
     # Claim with a conditional UPDATE so two workers never run the same job.
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
@@ -101,29 +118,77 @@ def execute(job_id):
         logger.info("job %s was already claimed or does not exist", job_id)
         return
     job = Job.objects.get(pk=job_id)
-    func = _HANDLERS[job.kind][0]
+    func = handler(job.kind)
+    _LIVE[job.pk] = job
+    log = JobLog()
     try:
-        counts = func(job)
+        with log:
+            counts = func(job)
     except JobError as exc:
-        _finish(job, JobStatus.FAILED, error=str(exc))
-    except Exception as exc:
+        _finish(job, JobStatus.FAILED, error=str(exc), log=log)
+    except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
+        # The exception's text can hold SQL or data: only admins read it, on the job page.
         _finish(
             job,
             JobStatus.FAILED,
-            error=_("Internal error: {error}").format(error=f"{type(exc).__name__}: {exc}"),
+            error=_(
+                "The job stopped because of an internal error. Run it again later; if it "
+                "fails again, tell an administrator."
+            ),
             trace=traceback.format_exc(),
+            log=log,
         )
     else:
         if counts is DETACHED:
+            Job.objects.filter(pk=job.pk).update(log=log.text())
             return
         job.counts = {**job.counts, **(counts or {})}
-        _finish(job, JobStatus.SUCCEEDED)
+        _finish(job, JobStatus.SUCCEEDED, log=log)
+    finally:
+        _LIVE.pop(job.pk, None)
 
 
-def part_done(job_id, counts=None, problem=""):
+class JobLog(logging.Handler):
+    """Collects the log records of the current thread while a handler runs (INFO and up)."""
+
+    def __init__(self):
+        super().__init__(level=logging.INFO)
+        self.thread = threading.get_ident()
+        self.head, self.tail, self.dropped = [], [], 0
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def __enter__(self):
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logging.getLogger().removeHandler(self)
+
+    def emit(self, record):
+        if record.thread != self.thread:
+            return
+        try:
+            line = self.format(record)
+        except Exception:
+            return
+        if len(self.head) < LOG_HEAD:
+            self.head.append(line)
+            return
+        self.tail.append(line)
+        if len(self.tail) > LOG_TAIL:
+            del self.tail[0]
+            self.dropped += 1
+
+    def text(self):
+        gap = [f"... {self.dropped} lines left out ..."] if self.dropped else []
+        return "\n".join(self.head + gap + self.tail)
+
+
+def part_done(job_id, counts=None, problem="", trace=""):
     """Record one finished part of a detached job (see ``DETACHED``); return True when this
     was the last part, which finishes the job: failed if any part reported a problem.
+    ``problem`` is for users (translated, no exception text); ``trace`` for administrators.
 
     Numbers in ``counts`` are added to the job's counts. The row lock keeps parts that finish
     at the same moment from losing each other's counts.
@@ -136,22 +201,30 @@ def part_done(job_id, counts=None, problem=""):
             job.counts[key] = job.counts.get(key, 0) + value
         if problem:
             job.error = "; ".join(filter(None, [job.error, problem]))
+        if trace:  # for administrators, like the traceback of a job that failed as a whole
+            job.traceback = "\n".join(filter(None, [job.traceback, trace]))
         job.progress_done += 1
         job.heartbeat_at = timezone.now()
         last = job.progress_done >= job.progress_total
         if not last:
-            job.save(update_fields=["counts", "error", "progress_done", "heartbeat_at"])
+            job.save(
+                update_fields=["counts", "error", "traceback", "progress_done", "heartbeat_at"]
+            )
             return False
-        _finish(job, JobStatus.FAILED if job.error else JobStatus.SUCCEEDED, error=job.error)
+        _finish(
+            job,
+            JobStatus.FAILED if job.error else JobStatus.SUCCEEDED,
+            error=job.error,
+            trace=job.traceback,
+        )
         return True
 
 
-def _finish(job, status, error="", trace=""):
-    if trace:
-        logger.debug(trace)
+def _finish(job, status, error="", trace="", log=None):
     now = timezone.now()
     fields = {
         "status": status,
+        "traceback": trace,
         "finished_at": now,
         "heartbeat_at": now,
         "error": error,
@@ -161,6 +234,8 @@ def _finish(job, status, error="", trace=""):
         "progress_total": job.progress_total,
         "result_url": job.result_url,
     }
+    if log is not None:
+        fields["log"] = log.text()
     if status == JobStatus.SUCCEEDED and job.progress_total:
         fields["progress_done"] = job.progress_total
     # Only a running job is finished: one already marked lost by fail_stale_jobs stays failed.
@@ -185,7 +260,10 @@ class OutsideProgress:
         job = self.job
         if job is None:
             return
-        job.progress_done, job.progress_total, job.step = done, total, str(step)[:200]
+        step = str(step)[:200]
+        if step != job.step:
+            logger.info("job %s: %s", job.pk, step)  # each new step is a line of the log
+        job.progress_done, job.progress_total, job.step = done, total, step
         now = time.monotonic()
         if not self._enabled or (not force and now - self._last_report < 0.5):
             return
@@ -208,10 +286,32 @@ class OutsideProgress:
             self._side = None
 
 
+def stale_q(job_path=""):
+    """The one staleness rule, for jobs and for the rows a job runs (screening runs).
+
+    A running job is lost when it has given no sign of life (a progress report, else its
+    start) for ``JOB_STALE_AFTER_SECONDS``; a row run by a job (``job_path="job__"``) is lost
+    when its job is, or, with no job, when it started that long ago. Jobs this process is
+    running right now are alive, whatever the database shows while their transaction is open.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    signs = [F(f"{job_path}heartbeat_at"), F(f"{job_path}started_at")]
+    if job_path:
+        signs.append(F("started_at"))
+    q = Q(status=JobStatus.RUNNING) & Q(LessThan(Coalesce(*signs), cutoff))
+    if _LIVE:
+        q &= ~Q(**{f"{job_path}pk__in": list(_LIVE)})
+    return q
+
+
 def fail_stale_jobs():
     """Mark running jobs whose worker stopped reporting as failed; return how many."""
-    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
-    return Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+    stale = Job.objects.filter(stale_q())
+    # Pages call this on every poll: read first, so that on SQLite a poll never waits for the
+    # write lock an in-process job holds (a read does not wait, an UPDATE would).
+    if not stale.exists():
+        return 0
+    return stale.update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
         error=_("The worker stopped reporting (it may have died). Run the job again."),

@@ -1,3 +1,4 @@
+import logging
 import time
 
 from django.conf import settings
@@ -6,8 +7,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import kinds
 from .choices import TERMINAL_STATES, JobStatus
 from .querysets import RestrictedManager
+
+logger = logging.getLogger("core.jobs")
 
 
 class Job(models.Model):
@@ -44,6 +48,10 @@ class Job(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     result_url = models.CharField(_("result link"), max_length=300, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # For administrators only: what the job logged, and the traceback of an internal error
+    # (it can hold SQL and data, so other users read only ``error``).
+    log = models.TextField(_("log"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
     rerun_of = models.ForeignKey(
         "self",
         verbose_name=_("re-run of"),
@@ -81,9 +89,7 @@ class Job(models.Model):
 
     @property
     def kind_label(self):
-        from .jobs import kind_label
-
-        return kind_label(self.kind)
+        return kinds.kind_label(self.kind)
 
     @property
     def is_finished(self):
@@ -98,9 +104,7 @@ class Job(models.Model):
 
     @property
     def labelled_counts(self):
-        from .jobs import labelled_counts
-
-        return labelled_counts(self)
+        return kinds.labelled_counts(self.kind, self.counts)
 
     @property
     def percent(self):
@@ -127,7 +131,10 @@ class Job(models.Model):
         if total is not None:
             self.progress_total = total
         if step is not None:
-            self.step = str(step)[:200]
+            step = str(step)[:200]
+            if step != self.step:
+                logger.info("job %s: %s", self.pk, step)  # each new step is a line of the log
+            self.step = step
         if counts:
             self.counts = {**self.counts, **counts}
         now = time.monotonic()

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -7,8 +8,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
-from enterprises.models import Enterprise, ImportBatch
-from loans.models import Loan
 
 from . import jobs, panels
 from .models import Job
@@ -39,6 +38,10 @@ def healthz(request):
 def home(request):
     user = request.user
     scope = user.scope
+    # Through the app registry: core sits below the apps whose rows the home page counts.
+    Enterprise = apps.get_model("enterprises", "Enterprise")
+    ImportBatch = apps.get_model("enterprises", "ImportBatch")
+    Loan = apps.get_model("loans", "Loan")
     runs_jobs = scope.allows("import") or scope.allows("screen")
     context = {
         "scope": scope,
@@ -62,6 +65,7 @@ def _bank_work(request):
     absurd (no no-loan entities, 100% coverage)."""
     from enterprises.filters import EnterpriseFilter
 
+    Enterprise = apps.get_model("enterprises", "Enterprise")
     enterprises = Enterprise.objects.restrict(request.user)
     rows = []
     for value, label in EnterpriseFilter.base_filters["bank"].extra["choices"]:
@@ -84,17 +88,32 @@ def job_list(request):
 
 @login_required
 def job_detail(request, pk):
-    job = _get_job_for_user(request, pk)
-    context = {"job": job, "panel": panels.panel_context(request, job)}
-    return render(request, "core/job_detail.html", context)
+    job = jobs.live(_get_job_for_user(request, pk))
+    return render(request, "core/job_detail.html", _job_context(request, job))
+
+
+def _may_rerun(user, job):
+    # Re-running needs the right to start this kind of job (always a write right, see
+    # core.kinds), in the job's region, like starting it the first time.
+    return Job.objects.restrict(user, jobs.kind_action(job.kind)).filter(pk=job.pk).exists()
+
+
+def _job_context(request, job):
+    return {
+        "job": job,
+        "panel": panels.panel_context(request, job),
+        # The log and traceback can hold SQL and data: administrators only.
+        "show_log": request.user.scope.everything,
+        "can_rerun": job.is_finished and _may_rerun(request.user, job),
+    }
 
 
 @login_required
 def job_progress(request, pk):
     """The progress fragment htmx polls; 286 once finished stops the polling."""
     jobs.fail_stale_jobs()
-    job = _get_job_for_user(request, pk)
-    response = render(request, "core/_job_progress.html", {"job": job})
+    job = jobs.live(_get_job_for_user(request, pk))
+    response = render(request, "core/_job_progress.html", _job_context(request, job))
     if job.is_finished and request.htmx:
         response.status_code = HTMX_STOP_POLLING
     return response
@@ -104,9 +123,7 @@ def job_progress(request, pk):
 @require_POST
 def job_rerun(request, pk):
     job = _get_job_for_user(request, pk)
-    # Re-running needs the right to start this kind of job, like starting it the first time.
-    action = jobs.kind_action(job.kind)
-    if not request.user.scope.allows(action):
+    if not _may_rerun(request.user, job):
         return HttpResponse(_("You may not run this kind of job."), status=403)
     if not job.is_finished:
         return HttpResponse(_("This job is still running."), status=409)

@@ -13,7 +13,8 @@ KIND = "dashboards.refresh"
 @job_handler(
     KIND,
     label=gettext_lazy("Refresh dashboard figures"),
-    action="view",
+    # Recomputing figures is derived work like a list rebuild: it needs the screening right.
+    action="screen",
     count_labels={
         "refreshed": gettext_lazy("Stored results recomputed"),
         "warmed": gettext_lazy("Landing dashboards prepared"),

@@ -522,28 +522,6 @@ def data_as_of():
     return latest.applied_at if latest else None
 
 
-def compute_stats(user, region, start, end, group_by=None):
-    """The KPIs of ``region`` over start..end, plus one row per group when ``group_by``.
-
-    Returns {"region", "start", "end", "as_of", "data_as_of", "group_by", "totals", "rows"};
-    each row has "key", "label" (and "region" for region rows) and the KPI keys.
-    """
-    result = compute_dashboard(user, region, start, end, (group_by,) if group_by else ())
-    result["group_by"] = group_by
-    result["rows"] = result["groups"].get(group_by, []) if group_by else []
-    return result
-
-
-def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
-    """Totals and the rows of each grouping in ``groups`` (reused while the data is unchanged)."""
-    from .snapshots import cached
-
-    groups = tuple(groups)
-    return cached(
-        user, region, start, end, groups, lambda: compute_live(user, region, start, end, groups)
-    )
-
-
 def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):
     """Totals and the rows of each grouping in ``groups``, with a handful of queries."""
     if start > end:

@@ -22,6 +22,30 @@ from .services import AMOUNT_KEYS, GROUP_BY_CHOICES, RATE_KEYS, compute_live
 DECIMAL_KEYS = {*AMOUNT_KEYS, *RATE_KEYS}
 
 
+# The entry points of pages, exports and the API live here, above ``services`` (which computes
+# live figures and knows nothing of storing them).
+
+
+def compute_stats(user, region, start, end, group_by=None):
+    """The KPIs of ``region`` over start..end, plus one row per group when ``group_by``.
+
+    Returns {"region", "start", "end", "as_of", "data_as_of", "group_by", "totals", "rows"};
+    each row has "key", "label" (and "region" for region rows) and the KPI keys.
+    """
+    result = compute_dashboard(user, region, start, end, (group_by,) if group_by else ())
+    result["group_by"] = group_by
+    result["rows"] = result["groups"].get(group_by, []) if group_by else []
+    return result
+
+
+def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
+    """Totals and the rows of each grouping in ``groups`` (reused while the data is unchanged)."""
+    groups = tuple(groups)
+    return cached(
+        user, region, start, end, groups, lambda: compute_live(user, region, start, end, groups)
+    )
+
+
 def bump(**_kwargs):
     if not DataVersion.objects.filter(pk=1).update(counter=F("counter") + 1):
         DataVersion.objects.get_or_create(pk=1)

@@ -12,7 +12,7 @@ from enterprises.choices import EntityType, IndustrySection
 
 from .exports import workbook_bytes
 from .forms import StatsParamsForm, region_in_scope
-from .services import compute_dashboard, compute_stats
+from .snapshots import compute_dashboard, compute_stats
 
 # (key, column title) of the KPI columns of every dashboard table.
 COLUMNS = [

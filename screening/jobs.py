@@ -42,9 +42,7 @@ def rebuild_job(job):
     counties = services.counties_for(job.region)
     fan_out = job.params.get("fan_out", True) and len(counties) > 1
     if fan_out and not current_app.conf.task_always_eager:
-        from celery import group
-
-        from .tasks import rebuild_county
+        from celery import group, signature
 
         job.counts = {"counties": len(counties)}
         job.report(
@@ -54,7 +52,10 @@ def rebuild_job(job):
             counts=job.counts,
             force=True,
         )
-        group(rebuild_county.s(c.code, job.pk) for c in counties).apply_async()
+        # The task by name: the job does not import its own tasks module (no cycle).
+        group(
+            signature("screening.tasks.rebuild_county", args=(c.code, job.pk)) for c in counties
+        ).apply_async()
         return DETACHED
     runs, problems = services.rebuild(job.region, user=job.created_by, job=job)
     counts = {"counties": len(counties), **run_counts(runs)}

@@ -73,7 +73,10 @@ def fast_password_hashing(settings):
 def jobs_run_in_process():
     """Jobs run in-process in tests, as in the embedded default, even when REDIS_URL is set.
 
-    Tests that need a real worker (marked ``redis``) switch Celery to the broker themselves.
+    In the calling thread, as in management commands: a job queued by a request has finished
+    when its commit hook ran. The web process's worker thread (core.worker) is off unless a
+    test turns it on (tests/core/test_jobs.py ``worker_thread``); tests that need a real
+    Celery worker (marked ``redis``) switch Celery to the broker themselves.
     """
     from config.celery import app as celery_app
 

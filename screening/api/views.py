@@ -3,6 +3,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core import jobs
@@ -80,7 +81,7 @@ class RunViewSet(
     def create(self, request):
         scope = request.user.scope
         if not scope.allows("screen"):
-            raise Http404
+            raise PermissionDenied  # the runs are visible, starting one is not allowed: 403
         code = request.data.get("region") or ""
         region = Region.objects.filter(code=code).first() if code else request.user.region
         if region is None and not scope.everything:

@@ -8,6 +8,7 @@ serves SQLite and is tested against the same rules.
 from .runs import (  # noqa: F401
     RunOverlap,
     counties_for,
+    failed_message,
     first_loan_period,
     rebuild,
     rebuild_region,

@@ -1,13 +1,13 @@
 """Claiming, building, switching and cleaning up screening runs."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.jobs import OutsideProgress
+from core.jobs import OutsideProgress, stale_q
 from enterprises.choices import RegionLevel
 from enterprises.models import Region
 
@@ -16,8 +16,6 @@ from ..models import ListChange, ListExclusion, ListMembership, RuleSet, Screeni
 
 logger = logging.getLogger(__name__)
 
-# A run still "running" after this long lost its worker; it no longer blocks new runs.
-STALE_AFTER = timedelta(hours=2)
 # Succeeded runs whose rows are kept per region (the current one and the one it is diffed to).
 KEEP_RUNS = 2
 
@@ -67,11 +65,20 @@ def rebuild(region=None, *, user=None, job=None, as_of=None):
             runs.append(rebuild_region(county, user=user, job=job, as_of=as_of))
         except RunOverlap as exc:
             problems.append(str(exc))
-        except Exception as exc:  # the run is already recorded as failed
-            problems.append(f"{county.name}: {exc}")
+        except Exception:  # the run is already recorded as failed
+            logger.exception("the screening run of %s failed", county.code)
+            problems.append(failed_message(county))
         if job is not None:
             job.report(done=done, total=len(counties), step=county.name)
     return runs, problems
+
+
+def failed_message(county):
+    """What users read of a county whose run failed: the exception itself (it can hold SQL
+    and data) goes to the log, which the job keeps for administrators."""
+    return _("{region}: the lists could not be rebuilt because of an internal error.").format(
+        region=county.name
+    )
 
 
 def _rebuild_together(counties, user, job, as_of):
@@ -82,16 +89,17 @@ def _rebuild_together(counties, user, job, as_of):
             runs.append(_claim(county, rule_set, user=user, job=job, as_of=as_of))
         except RunOverlap as exc:
             problems.append(str(exc))
-        except Exception as exc:  # no run was recorded for this county; the others go on
+        except Exception:  # no run was recorded for this county; the others go on
             logger.exception("claiming a screening run of %s failed", county.code)
-            problems.append(f"{county.name}: {exc}")
+            problems.append(failed_message(county))
     # The build is one transaction: its progress goes out on a connection of its own.
     progress = OutsideProgress(job)
     if runs:
         try:
             _build_and_switch(runs, rule_set, "sql", progress=progress)
-        except Exception as exc:  # the runs are already recorded as failed
-            problems.extend(f"{run.region.name}: {exc}" for run in runs)
+        except Exception:  # the runs are already recorded as failed
+            logger.exception("building the lists of %d counties failed", len(runs))
+            problems.extend(failed_message(run.region) for run in runs)
             runs = []
         finally:
             progress.close()
@@ -183,9 +191,9 @@ def _after_switch(run):
 
 def _claim(county, rule_set, *, user, job, as_of):
     """Insert this county's running run; the partial unique index refuses a second one."""
-    ScreeningRun.objects.filter(
-        region=county, status=RunStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
-    ).update(
+    # A run whose job stopped reporting lost its worker: it no longer blocks new runs (the
+    # same rule as for jobs).
+    ScreeningRun.objects.filter(stale_q("job__"), region=county).update(
         status=RunStatus.FAILED,
         finished_at=timezone.now(),
         error=_("The run stopped reporting (its worker may have died)."),

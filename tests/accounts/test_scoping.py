@@ -92,7 +92,9 @@ def test_api_hides_out_of_scope_rows(client, cast, world):
 
 
 def test_api_needs_authentication(client, world):
-    assert client.get("/api/v1/enterprises/").status_code in (401, 403)
+    response = client.get("/api/v1/enterprises/")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "身份认证信息未提供。"
 
 
 def test_partner_token_reads_its_region(client, cast, world):

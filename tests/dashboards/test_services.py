@@ -1,11 +1,11 @@
 """KPI figures against the hand-made fixture (tests/dashboards/helpers.py), computed by hand."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
-from dashboards import services
+from dashboards import services, snapshots
 from enterprises.models import Region
 from tests.dashboards.helpers import AOJIANG, KUNYANG, build_world, lists_of
 from tests.factories import LUCHENG, PINGYANG, WENZHOU
@@ -16,7 +16,7 @@ START, END = date(2025, 1, 1), date(2025, 6, 30)
 
 
 def stats(user, code, start=START, end=END, group_by=None):
-    return services.compute_stats(user, Region.objects.get(code=code), start, end, group_by)
+    return snapshots.compute_stats(user, Region.objects.get(code=code), start, end, group_by)
 
 
 @pytest.fixture
@@ -260,8 +260,12 @@ def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
 
     from core import jobs
     from dashboards.models import StatsSnapshot
-    from dashboards.services import compute_dashboard
+    from dashboards.snapshots import compute_dashboard
+    from tests.factories import make_loan
 
+    # The landing dashboard covers this year; the world's loans are all of 2025.
+    today = timezone.localdate()
+    make_loan(world.ents["H"], cast.bank, "7", today, matures_on=today + timedelta(days=365))
     job = jobs.run_now("dashboards.refresh", user=cast.admin)
     assert job.status == "succeeded", job.error
     # regions of the cast's region users: 平阳县, 温州市, 昆阳镇, 鹿城区
@@ -271,7 +275,8 @@ def test_refresh_job_warms_each_user_regions_landing_dashboard(cast, world):
     today = timezone.localdate()
     result = compute_dashboard(cast.regulator, region, date(today.year, 1, 1), today)
     assert StatsSnapshot.objects.count() == stored  # served from the warmed result
-    assert result["totals"]["disbursed_amount"] >= 0
+    assert result["totals"]["disbursed_amount"] == Decimal("7")
+    assert result["totals"]["first_loan_enterprises"] == 1
 
 
 def test_a_finished_rebuild_refreshes_the_stored_figures(

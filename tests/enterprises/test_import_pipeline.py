@@ -331,22 +331,65 @@ def test_the_import_data_command_exits_zero_only_when_applied(tmp_path, regions,
     assert Enterprise.objects.count() == 2
 
 
+@pytest.mark.postgres
 def test_the_import_job_runs_a_stored_batch_in_chunks(tmp_path, regions, monkeypatch):
+    """The Python path streams staged rows to PostgreSQL in COPY chunks (the fast path, which
+    stages in SQL, is switched off so the chunked writer is the one at work)."""
     from core.jobs import run_now
-    from enterprises.importing import pipeline
+    from enterprises.importing import pipeline, sqlpath
 
+    monkeypatch.setattr(sqlpath, "supports", lambda spec: False)
     monkeypatch.setattr(pipeline._CopyWriter, "CHUNK", 7)
+    chunks = []
+    real_flush = pipeline._CopyWriter.flush
+
+    def counting_flush(writer):
+        if writer.lines:
+            chunks.append(len(writer.lines))
+        real_flush(writer)
+
+    monkeypatch.setattr(pipeline._CopyWriter, "flush", counting_flush)
     path = write_csv(tmp_path / "r.csv", REGISTRY_HEADER, registry_rows(30))
     batch = ImportBatch.objects.create(
         kind="registry", file_name="r.csv", file_sha256="", stored_file=str(path)
     )
     job = run_now("import", params={"batch": batch.pk})
     assert job.status == "succeeded", job.error
+    assert chunks == [7, 7, 7, 7, 2]
     assert job.counts["created"] == 30
     batch.refresh_from_db()
     assert batch.status == "applied" and batch.job_id == job.pk
     assert Enterprise.objects.count() == 30
     assert job.result_url.endswith(f"/imports/{batch.pk}/")
+
+
+@pytest.mark.postgres
+def test_an_import_job_whose_chunk_cannot_be_written_fails_and_writes_nothing(
+    tmp_path, regions, monkeypatch
+):
+    from core.jobs import run_now
+    from enterprises.importing import pipeline, sqlpath
+
+    monkeypatch.setattr(sqlpath, "supports", lambda spec: False)
+    monkeypatch.setattr(pipeline._CopyWriter, "CHUNK", 7)
+    real_flush = pipeline._CopyWriter.flush
+    flushes = []
+
+    def failing_second_flush(writer):
+        flushes.append(len(writer.lines))
+        if len(flushes) == 2:
+            raise OSError("connection to the database lost")
+        real_flush(writer)
+
+    monkeypatch.setattr(pipeline._CopyWriter, "flush", failing_second_flush)
+    path = write_csv(tmp_path / "r.csv", REGISTRY_HEADER, registry_rows(30))
+    batch = ImportBatch.objects.create(
+        kind="registry", file_name="r.csv", file_sha256="", stored_file=str(path)
+    )
+    job = run_now("import", params={"batch": batch.pk})
+    assert job.status == "failed"
+    assert "OSError: connection to the database lost" in job.traceback
+    assert Enterprise.objects.count() == 0
 
 
 @pytest.mark.postgres

@@ -2,7 +2,8 @@ import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import demo, jobs
+from core import jobs
+from demo import services as demo
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from core import demo
+from core.models import Job
+from demo import services as demo
 from enterprises.models import Enterprise, ImportBatch
 from loans.models import Loan
 from screening.models import ScreeningRun
@@ -12,8 +13,23 @@ from screening.models import ScreeningRun
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_load_demo_imports_every_kind_through_the_pipeline(regions):
-    call_command("load_demo", entities=400)
+def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
+    from config.celery import app as celery_app
+
+    # The embedded default's broker: in-process jobs must never touch it.
+    broker = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "memory://"
+    try:
+        call_command("load_demo", entities=400)
+    finally:
+        celery_app.conf.broker_url = broker
+    # In-process jobs never touch the (absent) broker: no "No hostname was supplied".
+    assert not [r for r in caplog.records if r.name.startswith(("kombu", "celery"))]
+    # The command runs the jobs it queues (the dashboards refresh after the lists) to the end.
+    assert list(Job.objects.values_list("kind", "status").order_by("pk")) == [
+        ("screening.rebuild", "succeeded"),
+        ("dashboards.refresh", "succeeded"),
+    ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
     assert applied == set(demo.IMPORT_ORDER)
     assert Enterprise.objects.count() == 400
