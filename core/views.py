@@ -130,6 +130,7 @@ def job_rerun(request, pk):
     if not job.can_rerun:
         return HttpResponse(_("Running this job again cannot help."), status=409)
     try:
+        action = jobs.kind_action(job.kind)
         new_job = scoped_save(request.user, action, lambda: jobs.rerun(job, request.user))
     except OutOfScope as exc:
         messages.error(request, exc.args[0])

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('banks', '0002_initial'),
-        ('core', '0003_lead_official_days'),
+        ('core', '0004_lead_official_days'),
         ('enterprises', '0003_fewer_enterprise_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

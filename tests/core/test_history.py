@@ -282,7 +282,7 @@ def test_coordination_records_are_tracked_and_import_tables_are_not():
 def test_a_job_s_writes_are_attributed_to_the_user_who_started_it(cast):
     from core import jobs
 
-    @jobs.job_handler("test.history_write", "history write")
+    @jobs.job_handler("test.history_write", "history write", action="change")
     def handler(job):
         Bank.objects.create(code="JOBBED", name="任务里建的银行")
         return {}
