@@ -17,7 +17,7 @@ from .filters import EnterpriseFilter
 from .forms import ImportUploadForm
 from .models import Enterprise, ImportBatch
 from .services.import_report import write_error_report
-from .services.privacy import personal_fields
+from .services.privacy import masked_errors, personal_fields
 from .services.uploads import create_batch_from_upload, enqueue_import
 
 
@@ -130,7 +130,7 @@ def import_upload(request):
 def import_detail(request, pk):
     _require_import(request)
     batch = get_batch_for_user(request, pk)
-    errors = batch.errors.all()[:500]
+    errors = masked_errors(batch, request.user, batch.errors.all()[:500])
     return render(
         request,
         "enterprises/import_detail.html",
@@ -161,5 +161,5 @@ def import_error_report(request, pk):
         f"attachment; filename=\"errors-{batch.pk}.xlsx\"; filename*=UTF-8''"
         f"{quote(stem)}-errors-{batch.pk}.xlsx"
     )
-    write_error_report(batch, response)
+    write_error_report(batch, response, request.user)
     return response
