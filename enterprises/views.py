@@ -66,9 +66,7 @@ def enterprise_detail(request, pk):
         "phone": phone,
         "census_records": enterprise.census_records.restrict(user).select_related("batch")[:10],
         "tax_records": enterprise.tax_records.restrict(user).select_related("batch")[:10],
-        "negative_entries": enterprise.negative_entries.restrict(user).select_related("batch")[
-            :20
-        ],
+        "negative_entries": enterprise.negative_entries.restrict(user).select_related("batch")[:20],
         "credit_snapshots": credit.select_related("bank", "batch")[:20],
         "loans": loans.select_related("bank", "batch")[:20],
         "loans_elsewhere": loans_elsewhere,

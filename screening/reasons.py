@@ -6,9 +6,12 @@ from enterprises.choices import RegistrationStatus
 
 from .choices import REPAIR_HINTS, Reason
 
-
 # Reasons whose "on" is a first-loan date, which may come from any bank's loans or credit.
-LOAN_DATE_REASONS = {Reason.FIRST_LOAN_IN_PERIOD, Reason.FIRST_LOAN_EARLIER, Reason.FIRST_LOAN_LATER}
+LOAN_DATE_REASONS = {
+    Reason.FIRST_LOAN_IN_PERIOD,
+    Reason.FIRST_LOAN_EARLIER,
+    Reason.FIRST_LOAN_LATER,
+}
 
 
 def hide_other_banks_dates(reasons, own_first_loan):

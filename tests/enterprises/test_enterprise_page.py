@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from screening.choices import Reason
-
 from tests.factories import make_census, make_credit, make_enterprise, make_loan
 from tests.screening.helpers import rebuild
 

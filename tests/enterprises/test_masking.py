@@ -97,9 +97,9 @@ def test_page_and_api_mask_short_names_and_phones(
         f"/api/v1/enterprises/{firm.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}"
     ).json()
     assert (row["legal_rep"], row["phone"]) == (masked_rep, masked_phone)
-    listed = client.get(
-        "/api/v1/enterprises/", HTTP_AUTHORIZATION=f"Token {token.key}"
-    ).json()["results"]
+    listed = client.get("/api/v1/enterprises/", HTTP_AUTHORIZATION=f"Token {token.key}").json()[
+        "results"
+    ]
     assert [(r["legal_rep"], r["phone"]) for r in listed] == [(masked_rep, masked_phone)]
 
 
@@ -126,7 +126,15 @@ def test_the_list_export_carries_no_personal_data(client, cast):
 
 # --- Import errors: detail page, error report, API ------------------------------------------
 
-HEADER = ["统一社会信用代码", "主体名称", "法定代表人", "联系电话", "成立日期", "登记状态", "所在地区划代码"]
+HEADER = [
+    "统一社会信用代码",
+    "主体名称",
+    "法定代表人",
+    "联系电话",
+    "成立日期",
+    "登记状态",
+    "所在地区划代码",
+]
 LONG_NAME = "赵" * 101  # too long: a row error whose value is the legal representative
 LONG_PHONE = "1" * 51
 
@@ -241,7 +249,7 @@ def test_the_error_report_survives_control_characters_and_neutralises_formulas(
     by_row = {r[0]: r for r in rows[1:]}
     assert by_row[2][2] == "零\ufffd字节\ufffd企业"
     assert by_row[2][5] == "bad\ufffddate"
-    assert by_row[3][2:6] == ("'=HYPERLINK(\"x\")", "'@SUM(1)", "'+1-2", "'-1")
+    assert by_row[3][2:6] == ('\'=HYPERLINK("x")', "'@SUM(1)", "'+1-2", "'-1")
     assert by_row[3][-1] == "[成立日期] =Not a date."  # "[" first: not a formula
 
     path.unlink()  # the report from the stored errors alone
