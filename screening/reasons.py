@@ -31,6 +31,24 @@ def hide_other_banks_dates(reasons, own_first_loan):
     return out
 
 
+def own_reasons(row):
+    """A membership's, exclusion's or change's reasons as its reader may see them: without
+    other banks' first-loan dates when the row carries ``own_loan_on`` / ``own_credit_on``
+    (``selectors.with_own_first_loan``)."""
+    if not hasattr(row, "own_loan_on"):
+        return row.reasons
+    own = min(filter(None, [row.own_loan_on, row.own_credit_on]), default=None)
+    return hide_other_banks_dates(row.reasons, lambda: own)
+
+
+def own_first_loan_on(row):
+    """A membership's first-loan date, or None when it is another bank's (see own_reasons)."""
+    if not hasattr(row, "own_loan_on"):
+        return row.first_loan_on
+    own = min(filter(None, [row.own_loan_on, row.own_credit_on]), default=None)
+    return row.first_loan_on if row.first_loan_on == own else None
+
+
 def describe_one(reason):
     code = reason.get("code", "")
     try:
