@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +7,9 @@ from core.querysets import RestrictedManager
 from core.records import CoordinationRecord
 
 from .choices import AssignmentRole, AssignmentStatus, BankLevel, UnplacedReason
+
+# How many levels below a bank its subtree reaches (see Bank.subtree_codes).
+SUBTREE_MAX_DEPTH = 10
 
 
 def bank_rows_scope_q(scope):
@@ -75,14 +78,28 @@ class Bank(CoordinationRecord):
         return Q()
 
     def subtree_codes(self):
-        """This bank's code and the codes of every branch below it."""
-        codes, frontier = [self.code], [self.code]
-        while frontier:
-            frontier = list(
-                Bank.objects.filter(parent_id__in=frontier).values_list("code", flat=True)
+        """This bank's code and the codes of every branch below it, in one query.
+
+        The tree is walked at most ``SUBTREE_MAX_DEPTH`` levels down (real trees have four:
+        head office, branch, sub-branch, outlet), so a parent cycle that reached the table
+        still ends: UNION drops repeated rows, the depth bound ends the walk.
+        """
+        table = connection.ops.quote_name(Bank._meta.db_table)
+        sql = f"""
+            WITH RECURSIVE subtree(code, depth) AS (
+                SELECT code, 0 FROM {table} WHERE code = %s
+                UNION
+                SELECT b.code, s.depth + 1
+                FROM {table} b JOIN subtree s ON b.parent_id = s.code
+                WHERE s.depth < %s
             )
-            codes.extend(frontier)
-        return codes
+            SELECT DISTINCT code FROM subtree
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.code, SUBTREE_MAX_DEPTH])
+            codes = sorted(row[0] for row in cursor.fetchall())
+        # This bank first, as callers read it.
+        return [self.code, *(code for code in codes if code != self.code)]
 
 
 def region_rows_scope_q(scope):

@@ -4,6 +4,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from .jobs import DRY_RUN_KIND, IMPORT_KIND, import_panel_context, trial_batches
 from .models import Enterprise, ImportBatch
 from .services.import_report import write_error_report
 from .services.import_templates import column_rows, spec_for, write_template
-from .services.privacy import personal_fields
+from .services.privacy import masked_errors, personal_fields
 from .services.uploads import create_batch_from_upload, enqueue_import
 
 
@@ -42,20 +43,38 @@ def enterprise_list(request):
     )
 
 
+def bank_rows_for_user(enterprise, user):
+    """The enterprise's credit snapshots and loans this user may read, and whether it has
+    loans at banks outside the user's scope (shown only as that fact: no names, no amounts)."""
+    credit = enterprise.credit_snapshots.restrict(user)
+    loans = enterprise.loans.restrict(user)
+    elsewhere = (
+        enterprise.loans.exclude(pk__in=loans.values("pk")).exists()
+        or enterprise.credit_snapshots.exclude(pk__in=credit.values("pk"))
+        .filter(Q(loan_balance__gt=0) | Q(first_loan_date__isnull=False))
+        .exists()
+    )
+    return credit, loans, elsewhere
+
+
 @login_required
 def enterprise_detail(request, pk):
+    user = request.user
     enterprise = get_enterprise_for_user(request, pk)
-    legal_rep, phone = personal_fields(enterprise, request.user)
+    legal_rep, phone = personal_fields(enterprise, user)
+    # A page shows only the rows its user could read through the API: each table is scoped.
+    credit, loans, loans_elsewhere = bank_rows_for_user(enterprise, user)
     context = {
         "enterprise": enterprise,
         "legal_rep": legal_rep,
         "phone": phone,
-        "census_records": enterprise.census_records.select_related("batch")[:10],
-        "tax_records": enterprise.tax_records.select_related("batch")[:10],
-        "negative_entries": enterprise.negative_entries.select_related("batch")[:20],
-        "credit_snapshots": enterprise.credit_snapshots.select_related("bank", "batch")[:20],
-        "loans": enterprise.loans.select_related("bank", "batch")[:20],
-        "can_import": request.user.scope.allows("import"),
+        "census_records": enterprise.census_records.restrict(user).select_related("batch")[:10],
+        "tax_records": enterprise.tax_records.restrict(user).select_related("batch")[:10],
+        "negative_entries": enterprise.negative_entries.restrict(user).select_related("batch")[:20],
+        "credit_snapshots": credit.select_related("bank", "batch")[:20],
+        "loans": loans.select_related("bank", "batch")[:20],
+        "loans_elsewhere": loans_elsewhere,
+        "can_import": user.scope.allows("import"),
     }
     return render(request, "enterprises/enterprise_detail.html", context)
 
@@ -164,7 +183,7 @@ def import_job_panel(request, job_pk):
 def import_detail(request, pk):
     _require_import(request)
     batch = get_batch_for_user(request, pk)
-    errors = batch.errors.all()[:500]
+    errors = masked_errors(batch, request.user, batch.errors.all()[:500])
     return render(
         request,
         "enterprises/import_detail.html",
@@ -193,5 +212,5 @@ def import_error_report(request, pk):
         f"attachment; filename=\"errors-{batch.pk}.xlsx\"; filename*=UTF-8''"
         f"{quote(stem)}-errors-{batch.pk}.xlsx"
     )
-    write_error_report(batch, response)
+    write_error_report(batch, response, request.user)
     return response

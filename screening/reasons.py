@@ -6,6 +6,48 @@ from enterprises.choices import RegistrationStatus
 
 from .choices import REPAIR_HINTS, Reason
 
+# Reasons whose "on" is a first-loan date, which may come from any bank's loans or credit.
+LOAN_DATE_REASONS = {
+    Reason.FIRST_LOAN_IN_PERIOD,
+    Reason.FIRST_LOAN_EARLIER,
+    Reason.FIRST_LOAN_LATER,
+}
+
+
+def hide_other_banks_dates(reasons, own_first_loan):
+    """The reasons without first-loan dates that the reader's own rows do not show.
+
+    ``own_first_loan()`` returns the first loan date among the rows the reader may read (or
+    None); it is called only when a reason carries such a date. A bank officer then reads
+    "first loan was before the period" but not the date another bank lent on.
+    """
+    out = []
+    for reason in reasons or []:
+        if reason.get("code") in LOAN_DATE_REASONS and reason.get("on"):
+            own = own_first_loan()
+            if own is None or own.isoformat() != str(reason["on"]):
+                reason = {k: v for k, v in reason.items() if k != "on"}
+        out.append(reason)
+    return out
+
+
+def own_reasons(row):
+    """A membership's, exclusion's or change's reasons as its reader may see them: without
+    other banks' first-loan dates when the row carries ``own_loan_on`` / ``own_credit_on``
+    (``selectors.with_own_first_loan``)."""
+    if not hasattr(row, "own_loan_on"):
+        return row.reasons
+    own = min(filter(None, [row.own_loan_on, row.own_credit_on]), default=None)
+    return hide_other_banks_dates(row.reasons, lambda: own)
+
+
+def own_first_loan_on(row):
+    """A membership's first-loan date, or None when it is another bank's (see own_reasons)."""
+    if not hasattr(row, "own_loan_on"):
+        return row.first_loan_on
+    own = min(filter(None, [row.own_loan_on, row.own_credit_on]), default=None)
+    return row.first_loan_on if row.first_loan_on == own else None
+
 
 def describe_one(reason):
     code = reason.get("code", "")

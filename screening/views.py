@@ -13,8 +13,8 @@ from enterprises.models import Region
 from .choices import ChangeKind, ListType
 from .filters import ExclusionFilter, MembershipFilter
 from .models import ListChange, ListExclusion, ScreeningRun
-from .reasons import describe, with_hints
-from .selectors import current_memberships
+from .reasons import describe, own_reasons, with_hints
+from .selectors import current_memberships, with_own_first_loan
 from .services.export import membership_rows, write_xlsx
 
 EXCLUDED = "excluded"  # pseudo-list: registered but not active, with reasons
@@ -47,15 +47,15 @@ def _filtered(request, list_type, action="view"):
 def index(request):
     list_type = _list_type(request)
     filterset = _filtered(request, list_type)
-    rows = filterset.qs.select_related("enterprise__region").order_by(
+    rows = with_own_first_loan(filterset.qs, request.user).select_related("enterprise__region")
+    rows = rows.order_by(
         *(["-repairable", "obstacles"] if list_type == EXCLUDED else ["tier", "batch_no"]),
         "enterprise_id",
     )
     page = paginate(request, rows)
     for row in page.object_list:
-        row.reason_texts = (
-            with_hints(row.reasons) if list_type == EXCLUDED else describe(row.reasons)
-        )
+        reasons = own_reasons(row)
+        row.reason_texts = with_hints(reasons) if list_type == EXCLUDED else describe(reasons)
     tabs = [(value, label) for value, label in ListType.choices] + [
         (EXCLUDED, _("Not active (why)"))
     ]
@@ -76,7 +76,8 @@ def export(request):
     if list_type == EXCLUDED or not request.user.scope.allows("export"):
         raise Http404
     filterset = _filtered(request, list_type, action="export")
-    handle = write_xlsx(membership_rows(filterset.qs), str(ListType(list_type).label))
+    rows = membership_rows(with_own_first_loan(filterset.qs, request.user))
+    handle = write_xlsx(rows, str(ListType(list_type).label))
     name = f"{list_type}-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(handle, as_attachment=True, filename=name)
 
@@ -95,7 +96,7 @@ def run_detail(request, pk):
         ScreeningRun.objects.restrict(request.user).select_related("region", "rule_set"), pk=pk
     )
     changes = (
-        ListChange.objects.filter(run=run)
+        with_own_first_loan(ListChange.objects.filter(run=run), request.user)
         .restrict(request.user)
         .select_related("enterprise")
         .order_by("list_type", "change", "enterprise_id")
@@ -108,7 +109,7 @@ def run_detail(request, pk):
         changes = changes.filter(change=change)
     page = paginate(request, changes)
     for row in page.object_list:
-        row.reason_texts = describe(row.reasons)
+        row.reason_texts = describe(own_reasons(row))
     context = {
         "run": run,
         "page": page,

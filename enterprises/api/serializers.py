@@ -7,7 +7,7 @@ from core.api.serializers import JobSerializer
 
 from ..choices import ImportKind
 from ..models import Enterprise, ImportBatch, ImportRowError, Region
-from ..services.privacy import mask_name, mask_phone
+from ..services.privacy import mask_name, mask_phone, masked_errors
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -91,7 +91,10 @@ class ImportBatchDetailSerializer(ImportBatchSerializer):
 
     @extend_schema_field(ImportRowErrorSerializer(many=True))
     def get_errors(self, batch):
-        return ImportRowErrorSerializer(batch.errors.all()[:1000], many=True).data
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        errors = masked_errors(batch, user, batch.errors.all()[:1000])
+        return ImportRowErrorSerializer(errors, many=True).data
 
 
 class ImportUploadSerializer(serializers.Serializer):

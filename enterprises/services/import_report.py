@@ -5,8 +5,10 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..importing.readers import FileRejected, open_rows
+from .privacy import import_value_masker
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -18,8 +20,23 @@ def neutralise(value):
     return value
 
 
-def write_error_report(batch, out):
-    """Write the report to the file-like ``out``."""
+def safe_cell(value):
+    """A value openpyxl can write and Excel reads as plain text or a number.
+
+    Control characters (NUL and the like) are not allowed in .xlsx: each becomes U+FFFD, so
+    the uploader still sees where the bad byte was. Formulas are neutralised after that, so a
+    value like "\\x00=cmd" cannot turn into a formula either.
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    return neutralise(text)
+
+
+def write_error_report(batch, out, user):
+    """Write the report to the file-like ``out``, as ``user`` may read it (personal columns
+    masked without the personal-data right)."""
+    mask = import_value_masker(batch.kind, user)
     reasons = defaultdict(list)
     for error in batch.errors.all().iterator(chunk_size=5000):
         label = f"[{error.column}] {error.reason}" if error.column else str(error.reason)
@@ -30,12 +47,15 @@ def write_error_report(batch, out):
     if batch.stored_file and Path(batch.stored_file).exists():
         try:
             rows = open_rows(batch.stored_file, batch.file_name)
-            header = next(rows, [])
-            sheet.append([_("Row"), *[neutralise(_cell(v)) for v in header], _("Errors")])
+            header = [_cell(v) for v in next(rows, [])]
+            sheet.append([_("Row"), *[safe_cell(v) for v in header], safe_cell(_("Errors"))])
             for row_no, row in enumerate(rows, start=2):
                 if row_no in reasons:
-                    values = [neutralise(_cell(v)) for v in row]
-                    sheet.append([row_no, *values, neutralise("；".join(reasons[row_no]))])
+                    values = [
+                        safe_cell(mask(header[i] if i < len(header) else None, _cell(v)))
+                        for i, v in enumerate(row)
+                    ]
+                    sheet.append([row_no, *values, safe_cell("；".join(reasons[row_no]))])
             written = True
         except FileRejected:
             written = False
@@ -44,7 +64,12 @@ def write_error_report(batch, out):
         sheet.append([_("Row"), _("Column"), _("Value"), _("Errors")])
         for error in batch.errors.all().iterator(chunk_size=5000):
             sheet.append(
-                [error.row_number, error.column, neutralise(error.value), neutralise(error.reason)]
+                [
+                    error.row_number,
+                    safe_cell(error.column),
+                    safe_cell(mask(error.column, error.value)),
+                    safe_cell(error.reason),
+                ]
             )
     workbook.save(out)
 

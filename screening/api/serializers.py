@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from ..models import ListChange, ListExclusion, ListMembership, ScreeningRun
-from ..reasons import describe
+from ..reasons import describe, own_first_loan_on, own_reasons
 
 
 class ReasonsField(serializers.JSONField):
@@ -11,12 +11,33 @@ class ReasonsField(serializers.JSONField):
         return [{**r, "text": text} for r, text in zip(value or [], describe(value), strict=True)]
 
 
+class OwnReasonsField(ReasonsField):
+    """The row's reasons without other banks' first-loan dates (see reasons.own_reasons)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(own_reasons(value))
+
+
+class OwnFirstLoanField(serializers.DateField):
+    """The first-loan date, or null when only another bank's data shows it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(own_first_loan_on(value))
+
+
 class MembershipSerializer(serializers.ModelSerializer):
     uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     name = serializers.CharField(source="enterprise.name", read_only=True)
     region = serializers.CharField(source="enterprise.region_id", read_only=True)
     entity_type = serializers.CharField(source="enterprise.entity_type", read_only=True)
-    reasons = ReasonsField(read_only=True)
+    first_loan_on = OwnFirstLoanField()
+    reasons = OwnReasonsField()
 
     class Meta:
         model = ListMembership
@@ -42,7 +63,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 class ExclusionSerializer(serializers.ModelSerializer):
     uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     name = serializers.CharField(source="enterprise.name", read_only=True)
-    reasons = ReasonsField(read_only=True)
+    reasons = OwnReasonsField()
 
     class Meta:
         model = ListExclusion
@@ -84,7 +105,7 @@ class RunSerializer(serializers.ModelSerializer):
 class ChangeSerializer(serializers.ModelSerializer):
     uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     name = serializers.CharField(source="enterprise.name", read_only=True)
-    reasons = ReasonsField(read_only=True)
+    reasons = OwnReasonsField()
 
     class Meta:
         model = ListChange

@@ -14,6 +14,7 @@ from enterprises.models import Region
 from ..choices import ListType, RunStatus
 from ..filters import ExclusionFilter, MembershipFilter
 from ..models import ListChange, ListExclusion, ListMembership, ScreeningRun
+from ..selectors import with_own_first_loan
 from .serializers import ChangeSerializer, ExclusionSerializer, MembershipSerializer, RunSerializer
 
 
@@ -36,6 +37,12 @@ class MembershipViewSet(
     ).select_related("enterprise")
     serializer_class = MembershipSerializer
     filterset_class = ListFilter
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "summary":
+            return queryset
+        return with_own_first_loan(queryset, self.request.user)
 
     @action(detail=False)
     def summary(self, request):
@@ -64,6 +71,9 @@ class ExclusionViewSet(
     ).select_related("enterprise")
     serializer_class = ExclusionSerializer
     filterset_class = ExclusionFilter
+
+    def get_queryset(self):
+        return with_own_first_loan(super().get_queryset(), self.request.user)
 
 
 class RunViewSet(
@@ -100,7 +110,7 @@ class RunViewSet(
         """Who entered and who left each list in this run, and why (paginated)."""
         run = self.get_object()
         queryset = (
-            ListChange.objects.filter(run=run)
+            with_own_first_loan(ListChange.objects.filter(run=run), request.user)
             .restrict(request.user)
             .select_related("enterprise")
             .order_by("list_type", "change", "enterprise_id")

@@ -5,7 +5,7 @@ import tempfile
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from ..reasons import describe
+from ..reasons import describe, own_reasons
 
 # A cell starting with one of these would be read as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,7 +45,7 @@ def membership_rows(queryset):
             m.tier,
             m.batch_no,
             m.score,
-            "；".join(describe(m.reasons)),
+            "；".join(describe(own_reasons(m))),
         ]
 
 

@@ -1,27 +1,37 @@
 """The "why (not) on each list" panel on an enterprise's page."""
 
+from functools import cache
+
 from django import template
 from django.db.models import Min
 
 from ..choices import ListType, Reason
 from ..models import ListExclusion, ListMembership, ScreeningRun
-from ..reasons import with_hints
+from ..reasons import hide_other_banks_dates, with_hints
 
 register = template.Library()
 
 
-def first_loan_on(enterprise, as_of):
+def first_loan_on(enterprise, as_of, user=None):
+    """The enterprise's first loan date up to ``as_of``: from every bank, or from the rows
+    ``user`` may read (their branches' loans and credit) when a user is given."""
+    loans, credit = enterprise.loans.all(), enterprise.credit_snapshots.all()
+    if user is not None:
+        loans, credit = loans.restrict(user), credit.restrict(user)
     dates = [
-        enterprise.loans.filter(disbursed_on__lte=as_of).aggregate(d=Min("disbursed_on"))["d"],
-        enterprise.credit_snapshots.filter(as_of__lte=as_of).aggregate(d=Min("first_loan_date"))[
-            "d"
-        ],
+        loans.filter(disbursed_on__lte=as_of).aggregate(d=Min("disbursed_on"))["d"],
+        credit.filter(as_of__lte=as_of).aggregate(d=Min("first_loan_date"))["d"],
     ]
     return min(filter(None, dates), default=None)
 
 
-def panel_rows(enterprise):
-    """[(list label, on the list?, [(reason, hint)])] from the current run of its county."""
+def panel_rows(enterprise, user):
+    """[(list label, on the list?, [(reason, hint)])] from the current run of its county.
+
+    The reasons come from every bank's data (the lists are the county's), but a first-loan
+    date is shown only when the user's own readable rows show it: a bank officer reads that
+    the first loan was before the period, not the date another bank lent on.
+    """
     run = ScreeningRun.objects.filter(
         region_id=enterprise.region_id[:6], is_current=True, status="succeeded"
     ).first()
@@ -36,10 +46,15 @@ def panel_rows(enterprise):
     not_active = [{"code": Reason.NOT_ACTIVE}] + (
         excluded[ListType.ACTIVE].reasons if ListType.ACTIVE in excluded else []
     )
+    own_first = cache(lambda: first_loan_on(enterprise, run.as_of, user))
+
+    def shown(reasons):
+        return with_hints(hide_other_banks_dates(reasons, own_first))
+
     rows = []
     for list_type, label in ListType.choices:
         if list_type in members:
-            rows.append((label, True, with_hints(members[list_type].reasons)))
+            rows.append((label, True, shown(members[list_type].reasons)))
             continue
         if list_type in excluded:
             reasons = excluded[list_type].reasons
@@ -61,11 +76,11 @@ def panel_rows(enterprise):
             reasons = [{"code": Reason.NO_LOAN_RECORD}]
         else:
             reasons = []
-        rows.append((label, False, with_hints(reasons)))
+        rows.append((label, False, shown(reasons)))
     return run, rows
 
 
 @register.inclusion_tag("screening/_enterprise_panel.html")
-def screening_panel(enterprise):
-    run, rows = panel_rows(enterprise)
+def screening_panel(enterprise, user):
+    run, rows = panel_rows(enterprise, user)
     return {"run": run, "rows": rows}
