@@ -35,9 +35,9 @@ def editable_banks(user):
     if len(prefix) <= CITY_PREFIX_LENGTH:
         return banks
     return banks.filter(
-        code__in=Bank.service_regions.through.objects.filter(region_id__startswith=prefix).values(
-            "bank_id"
-        )
+        code__in=Bank.service_regions.through.objects.filter(
+            region__code__startswith=prefix
+        ).values("bank_id")
     )
 
 

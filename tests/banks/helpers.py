@@ -1,6 +1,7 @@
 """A small matched county for the staff screens: branches, a key-visit list, one run."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from banks.models import AllocationRun, Bank, VisitBatch
 from banks.services.allocation import allocate
@@ -60,7 +61,14 @@ def build(cast):
     )
     third = serve(make_bank(code="ABC-PY", name="农业银行平阳支行"), [PINGYANG], capacity=10)
     far = serve(make_bank(code="LC-BR", name="鹿城测试银行"), [LUCHENG], capacity=10)
-    screening = ScreeningRun.objects.create(region_id=PINGYANG, status="succeeded", is_current=True)
+    screening = ScreeningRun.objects.create(
+        region_id=PINGYANG,
+        status="succeeded",
+        is_current=True,
+        as_of=date(2026, 10, 31),
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 10, 31),
+    )
     firms = [
         make_enterprise(PINGYANG_TOWN),  # tier 1, A, no loan
         make_enterprise(PINGYANG_TOWN),  # tier 1, B, has loan (2 banks), foreign trade
