@@ -392,3 +392,41 @@ def test_menu_entry_for_staff_only(client, cast):
         body = get(client, getattr(cast, who), reverse("home")).content.decode()
         has_entry = f'href="{url}"' in body
         assert has_entry == (who in {"staff", "city_staff", "admin", "outsider_staff"}), who
+
+
+# --- query counts do not grow with rows ------------------------------------------------------
+
+
+def add_assigned_firms(matched, number):
+    from banks.models import VisitBatchMember
+    from tests.factories import PINGYANG_TOWN, make_enterprise
+
+    for _ in range(number):
+        firm = make_enterprise(PINGYANG_TOWN)
+        VisitBatchMember.objects.create(batch=matched.batch, enterprise=firm)
+        for role, bank in (("lead", matched.lead_bank), ("backup", matched.other)):
+            assignment = make_assignment(firm, bank, role=role)
+            BankAssignment.objects.filter(pk=assignment.pk).update(
+                run=matched.run, explanation={"serves": "330326", "load": 1, "capacity": 10}
+            )
+
+
+@pytest.mark.parametrize("page", ["banks:batch_detail", "banks:run_export"])
+def test_query_counts_do_not_grow_with_rows(client, cast, matched, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pk = matched.batch.pk if page == "banks:batch_detail" else matched.run.pk
+    client.force_login(cast.staff)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse(page, args=[pk]))
+            if page == "banks:run_export":
+                b"".join(response.streaming_content)
+        assert response.status_code == 200
+        return len(captured)
+
+    before = queries()
+    add_assigned_firms(matched, 8)
+    assert queries() == before
