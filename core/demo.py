@@ -378,7 +378,7 @@ BANK_PROFILES = {
 }
 ISLAND_TOWNSHIP = "330326119"  # 南麂镇
 ISLAND_BANK = "PYRCB"
-DEMO_BATCH = ("第一批：一、二档重点走访企业", {"tiers": [1, 2]})
+DEMO_BATCH = ("第一批：一档 A 级有贷户", {"tiers": [1], "ratings": ["A"], "loan": "has_loan"})
 
 
 def set_up_bank_matching():
