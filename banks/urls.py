@@ -6,4 +6,13 @@ app_name = "banks"
 
 urlpatterns = [
     path("", views.bank_list, name="list"),
+    # Staff: branches, visit batches, allocation runs, overrides (matchstaff).
+    path("branches/<str:code>/edit/", views.bank_edit, name="bank_edit"),
+    path("matching/", views.batch_list, name="batch_list"),
+    path("matching/batches/new/", views.batch_create, name="batch_create"),
+    path("matching/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("matching/allocate/", views.allocate_start, name="allocate"),
+    path("matching/runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("matching/runs/<int:pk>/export.xlsx", views.run_export, name="run_export"),
+    path("assignments/<int:pk>/override/", views.assignment_override, name="override"),
 ]

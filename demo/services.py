@@ -361,3 +361,46 @@ def import_demo_file(kind, path):
         f"{batch.get_status_display()} · read {batch.rows_read}, created {batch.rows_created}, "
         f"updated {batch.rows_updated}, errors {batch.rows_failed}"
     )
+
+
+# Bank matching: focus areas and task-force contacts of the demo branches (the banks file
+# carries service regions and capacities), and the island township 南麂镇, served by the local
+# rural bank only, so the demo shows enterprises that cannot get a backup of another institution.
+BANK_PROFILES = {
+    "ICBC-WZ-LC": (["manufacturing"], "周建国 13857700101"),
+    "ICBC-PY": (["manufacturing", "foreign_trade"], "陈晓东 13857700102"),
+    "CZB-WZ": (["foreign_trade", "technology"], "林海燕 13857700103"),
+    "WZB-PY": (["inclusive", "foreign_trade"], "黄丽娟 13857700104"),
+    "RARCB": (["agriculture", "inclusive"], "郑志强 13857700105"),
+    "PYRCB": (["agriculture", "inclusive"], "王建平 13857700106"),
+    "ABC-PY": (["agriculture"], "吴海波 13857700107"),
+    "CCB-PY": (["technology", "manufacturing"], "李秀英 13857700108"),
+}
+ISLAND_TOWNSHIP = "330326119"  # 南麂镇
+ISLAND_BANK = "PYRCB"
+DEMO_BATCH = ("第一批：一档 A 级有贷户", {"tiers": [1], "ratings": ["A"], "loan": "has_loan"})
+
+
+def set_up_bank_matching():
+    """Profiles of the demo branches, one visit batch cut by the task force, and one
+    allocation of it (a job, as from the batch page). Returns the allocation job."""
+    from banks.models import Bank
+    from banks.services.batches import create_visit_batch
+    from core import jobs
+    from enterprises.models import Region
+
+    for code, (focus, contact) in BANK_PROFILES.items():
+        Bank.objects.filter(code=code).update(focus_areas=focus, contact=contact)
+    townships = list(
+        Region.objects.filter(parent_id=COUNTY)
+        .exclude(code=ISLAND_TOWNSHIP)
+        .values_list("code", flat=True)
+    )
+    for bank in Bank.objects.filter(service_regions=COUNTY).exclude(code=ISLAND_BANK):
+        bank.service_regions.remove(COUNTY)
+        bank.service_regions.add(*townships)
+    staff = User.objects.get(username="taskforce")
+    county = Region.objects.get(code=COUNTY)
+    name, criteria = DEMO_BATCH
+    batch = create_visit_batch(staff, county, name, criteria)
+    return jobs.run_now("banks.allocate", user=staff, region=county, params={"batch": batch.pk})

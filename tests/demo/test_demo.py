@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from banks.models import AllocationRun, Bank, BankAssignment, UnplacedEnterprise, VisitBatch
 from core.models import Job
 from demo import services as demo
 from enterprises.models import Enterprise, ImportBatch
@@ -37,6 +38,15 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
     assert ScreeningRun.objects.filter(is_current=True).exists()
     assert {u.role for u in User.objects.all()} == {role for _n, role, *_r in demo.DEMO_USERS}
     assert User.objects.get(username="banker").check_password(demo.DEMO_PASSWORD)
+    # Bank matching: one visit batch, allocated once; 南麂镇 has one serving institution only.
+    batch = VisitBatch.objects.get()
+    run = AllocationRun.objects.get(visit_batch=batch)
+    assert run.summary["placed"] > 0
+    assert BankAssignment.objects.filter(run=run).count() == 2 * run.summary["placed"]
+    assert set(UnplacedEnterprise.objects.values_list("reason", flat=True)) == {
+        "no_second_institution"
+    }
+    assert Bank.objects.get(code="WZB-PY").focus_areas == ["inclusive", "foreign_trade"]
 
 
 def test_demo_files_are_the_same_every_time(tmp_path):

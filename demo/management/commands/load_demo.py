@@ -40,3 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: screening lists: {job.get_status_display()} {job.counts}")
         if job.error:
             raise CommandError(job.error)
+        job = demo.set_up_bank_matching()
+        self.stdout.write(f"demo: bank matching: {job.get_status_display()} {job.counts}")
+        if job.error:
+            raise CommandError(job.error)
