@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from core.bulk import bulk_insert
 from core.workdays import add_working_days
+from enterprises.choices import REGION_PREFIX_LENGTH
 
 from ..choices import AssignmentRole, AssignmentStatus, FocusArea, UnplacedReason
 from ..models import (
@@ -57,12 +58,27 @@ ASSIGNMENT_FIELDS = (
 )
 
 
+def service_prefix(region_code, level):
+    """The code prefix a service region covers: 温州市 330300 covers every code starting 3303."""
+    return region_code[: REGION_PREFIX_LENGTH.get(level, len(region_code))]
+
+
+def service_areas():
+    """{bank code: [(service region code, its prefix)]} of every bank (one query)."""
+    areas = {}
+    for bank_code, region_code, level in Bank.service_regions.through.objects.values_list(
+        "bank_id", "region_id", "region__level"
+    ):
+        areas.setdefault(bank_code, []).append((region_code, service_prefix(region_code, level)))
+    return areas
+
+
 @dataclass
 class Branch:
     code: str
     name: str
     institution: str
-    serves: tuple  # region codes (a county code covers its townships)
+    serves: tuple  # (region code, prefix) pairs: a county or city covers what lies inside it
     capacity: int | None
     focus: frozenset
     load: dict = field(default_factory=lambda: {AssignmentRole.LEAD: 0, AssignmentRole.BACKUP: 0})
@@ -75,8 +91,10 @@ class Branch:
 
     def served_code(self, region_code):
         """The service region that covers ``region_code`` (the most specific), or None."""
-        matches = [code for code in self.serves if region_code.startswith(code)]
-        return max(matches, key=len) if matches else None
+        matches = [
+            (len(prefix), code) for code, prefix in self.serves if region_code.startswith(prefix)
+        ]
+        return max(matches)[1] if matches else None
 
 
 @dataclass
@@ -101,11 +119,7 @@ def institution_of(code, parents):
 def load_branches():
     """Every bank with service regions, as Branch objects keyed by code (one query each)."""
     parents = dict(Bank.objects.values_list("code", "parent_id"))
-    serves = {}
-    for bank_code, region_code in Bank.service_regions.through.objects.values_list(
-        "bank_id", "region_id"
-    ):
-        serves.setdefault(bank_code, []).append(region_code)
+    serves = service_areas()
     branches = {}
     for bank in Bank.objects.filter(code__in=list(serves)).only(
         "code", "name", "capacity", "focus_areas"
@@ -307,7 +321,10 @@ def _load_summary(branches, county_code, role):
     loads = [
         b.load[role]
         for b in branches.values()
-        if any(code.startswith(county_code) or county_code.startswith(code) for code in b.serves)
+        if any(
+            code.startswith(county_code) or county_code.startswith(prefix)
+            for code, prefix in b.serves
+        )
     ]
     if not loads:
         return {"branches": 0, "max": 0, "min": 0, "mean": 0}

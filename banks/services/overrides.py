@@ -10,7 +10,7 @@ from enterprises.models import Enterprise, Region
 
 from ..choices import AssignmentStatus
 from ..models import AllocationRules, Bank, BankAssignment
-from .allocation import institution_of
+from .allocation import institution_of, service_areas
 
 # Statuses of a branch that is not (or no longer) the one working the enterprise: a new bank
 # in that role keeps it; otherwise the new bank starts its own feedback clock.
@@ -19,12 +19,12 @@ IDLE_STATUSES = {AssignmentStatus.WAITING, AssignmentStatus.HANDED_OFF}
 
 def served_region(bank, region_code):
     """The most specific of ``bank``'s service regions covering ``region_code``, or None."""
-    codes = [
-        code
-        for code in bank.service_regions.values_list("code", flat=True)
-        if region_code.startswith(code)
+    matches = [
+        (len(prefix), code)
+        for code, prefix in service_areas().get(bank.code, ())
+        if region_code.startswith(prefix)
     ]
-    return max(codes, key=len) if codes else None
+    return max(matches)[1] if matches else None
 
 
 def override_candidates(assignment):
@@ -39,11 +39,10 @@ def override_candidates(assignment):
     )
     excluded_institution = institution_of(other, parents) if other else None
     region_code = assignment.enterprise.region_id
-    through = Bank.service_regions.through.objects
     serving = {
         bank_id
-        for bank_id, code in through.values_list("bank_id", "region_id")
-        if region_code.startswith(code)
+        for bank_id, areas in service_areas().items()
+        if any(region_code.startswith(prefix) for _code, prefix in areas)
     }
     codes = [
         code

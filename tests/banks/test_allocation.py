@@ -309,3 +309,21 @@ def test_an_existing_lender_at_capacity_does_not_lead(institutions):
     lead = assignments_of(second)[AssignmentRole.LEAD]
     assert lead.bank_id == "A1"
     assert lead.explanation["existing_lender"] is False
+
+
+def test_a_branch_serving_the_whole_city_serves_its_townships(institutions):
+    branch("A1", institutions["A"], [PINGYANG_TOWN])
+    branch("B9", institutions["B"], ["330300"])  # 温州市
+    firm = make_enterprise(PINGYANG_TOWN)
+    key_visit_list(firm)
+
+    run = allocate(county())
+
+    assert run.summary["placed"] == 1
+    roles = assignments_of(firm)
+    assert {roles[AssignmentRole.LEAD].bank_id, roles[AssignmentRole.BACKUP].bank_id} == {
+        "A1",
+        "B9",
+    }
+    backup = next(a for a in roles.values() if a.bank_id == "B9")
+    assert backup.explanation["serves"] == "330300"
