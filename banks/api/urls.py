@@ -1,8 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from .assignments import AssignmentViewSet, HandOffViewSet
 from .views import BankViewSet
 
 router = SimpleRouter()
 router.register("banks", BankViewSet)
+router.register("assignments", AssignmentViewSet, basename="assignment")
+router.register("hand-offs", HandOffViewSet, basename="hand-off")
 
 urlpatterns = router.urls
