@@ -37,6 +37,8 @@ def healthz(request):
 def home(request):
     user = request.user
     scope = user.scope
+    if scope.role == Role.BANK_OFFICER:  # their home is the workspace of their enterprises
+        return redirect("banks:workspace")
     recent_jobs = Job.objects.restrict(user).select_related("created_by")[:5]
     context = {
         "scope": scope,
