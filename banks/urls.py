@@ -9,8 +9,6 @@ urlpatterns = [
     # Feedback, workspace and needs attention (banks/workspace.py).
     path("workspace/", workspace.workspace, name="workspace"),
     path("workspace/export/", workspace.workspace_export, name="workspace_export"),
-    path(
-        "workspace/<int:pk>/feedback/", workspace.workspace_feedback, name="workspace_feedback"
-    ),
+    path("workspace/<int:pk>/feedback/", workspace.workspace_feedback, name="workspace_feedback"),
     path("attention/", workspace.needs_attention, name="needs_attention"),
 ]

@@ -135,7 +135,9 @@ def workspace_export(request):
 def workspace_feedback(request, pk):
     """One-click feedback from a row of the workspace (htmx answers the row)."""
     _bank_user(request, "report")
-    assignment = get_object_or_404(my_assignments(request.user).select_related("enterprise", "bank"), pk=pk)
+    assignment = get_object_or_404(
+        my_assignments(request.user).select_related("enterprise", "bank"), pk=pk
+    )
     errors = {}
     try:
         record_feedback(
@@ -158,6 +160,7 @@ def workspace_feedback(request, pk):
 
 # --- Needs attention (staff) -------------------------------------------------------------
 
+
 def attention_querysets(user, today):
     """{kind: queryset} of what needs the task force's attention in the user's region."""
     assignments = BankAssignment.objects.restrict(user).select_related("enterprise", "bank")
@@ -165,12 +168,15 @@ def attention_querysets(user, today):
         "enterprise", "from_assignment__bank", "to_assignment__bank"
     )
     latest_runs = (
-        AllocationRun.objects.restrict(user).values("region").annotate(last=Max("pk")).values("last")
+        AllocationRun.objects.restrict(user)
+        .values("region")
+        .annotate(last=Max("pk"))
+        .values("last")
     )
     return {
-        "overdue": assignments.filter(
-            status=AssignmentStatus.PENDING, due_on__lt=today
-        ).order_by("due_on", "pk"),
+        "overdue": assignments.filter(status=AssignmentStatus.PENDING, due_on__lt=today).order_by(
+            "due_on", "pk"
+        ),
         "handed_off": handoffs.filter(to_assignment__isnull=False),
         "declined_by_both": handoffs.filter(
             to_assignment__isnull=True,

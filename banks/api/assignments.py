@@ -111,7 +111,10 @@ class AssignmentViewSet(
         form.is_valid(raise_exception=True)
         try:
             feedback = record_feedback(
-                request.user, assignment, form.validated_data["status"], form.validated_data["reason"]
+                request.user,
+                assignment,
+                form.validated_data["status"],
+                form.validated_data["reason"],
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc

@@ -137,7 +137,12 @@ def test_hand_offs_show_a_bank_only_its_own_side(cast, world):
     data = client.get("/api/v1/hand-offs/").json()
     assert data["count"] == 1
     item = data["results"][0]
-    assert (item["enterprise_uscc"], item["from_role"], item["handed_to_backup"], item["cause"]) == (
+    assert (
+        item["enterprise_uscc"],
+        item["from_role"],
+        item["handed_to_backup"],
+        item["cause"],
+    ) == (
         world["ours"].enterprise.uscc,
         "lead",
         True,

@@ -46,7 +46,7 @@ def test_the_officer_of_the_branch_answers_and_the_clock_stops(cast):
 
 
 def test_only_the_assigned_bank_may_answer(cast):
-    lead, backup = make_pair(cast.bank, cast.other_bank, due_on=FRI)
+    lead, _backup = make_pair(cast.bank, cast.other_bank, due_on=FRI)
     other_officer = make_user("ra", Role.BANK_OFFICER, bank=cast.other_bank)
     for user in (cast.staff, cast.admin, cast.partner, other_officer):
         with pytest.raises(PermissionDenied):
@@ -68,7 +68,7 @@ def test_a_bank_token_with_report_answers_for_its_bank(cast):
 
 
 def test_a_standing_by_backup_has_nothing_to_answer_yet(cast):
-    lead, backup = make_pair(cast.other_bank, cast.bank, due_on=FRI)
+    _lead, backup = make_pair(cast.other_bank, cast.bank, due_on=FRI)
     with pytest.raises(ValidationError) as error:
         record_feedback(cast.officer, backup, "contacted")
     assert list(error.value.message_dict) == ["status"]
@@ -150,7 +150,7 @@ def test_declined_by_both_is_recorded_and_goes_no_further(cast):
 
 
 def test_the_daily_job_hands_off(cast):
-    lead, backup = make_pair(cast.bank, cast.other_bank, due_on=FRI)
+    lead, _backup = make_pair(cast.bank, cast.other_bank, due_on=FRI)
     job = jobs.run_now("banks.hand_off", params={"today": "2025-09-29"})
     assert job.status == "succeeded"
     assert job.counts == {"handed_off": 1, "ended": 0}

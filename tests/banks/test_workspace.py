@@ -27,7 +27,7 @@ URL = "/banks/workspace/"
 @pytest.fixture
 def world(cast):
     today = timezone.localdate()
-    ours, theirs = make_pair(
+    ours, _theirs = make_pair(
         cast.bank, cast.other_bank, due_on=add_working_days(today, 3), name="甲制造有限公司"
     )
     late, _late_backup = make_pair(
@@ -71,7 +71,9 @@ def test_my_enterprises_as_lead_or_handed_to_us_and_nothing_of_the_other_bank(cl
     response = client.get(URL)
     assert response.status_code == 200
     # the late lead first (by due date), then ours and the one handed to us
-    assert sorted(names_in(response)) == sorted(["甲制造有限公司", "乙贸易有限公司", "丁农业合作社"])
+    assert sorted(names_in(response)) == sorted(
+        ["甲制造有限公司", "乙贸易有限公司", "丁农业合作社"]
+    )
     content = response.content.decode()
     assert "丙科技有限公司" not in content  # we only stand by as backup: not ours yet
     assert cast.other_bank.name not in content
@@ -109,7 +111,9 @@ def test_the_export_holds_only_my_enterprises(client, cast, world):
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert sorted(row[1] for row in rows[1:]) == sorted(["甲制造有限公司", "乙贸易有限公司", "丁农业合作社"])
+    assert sorted(row[1] for row in rows[1:]) == sorted(
+        ["甲制造有限公司", "乙贸易有限公司", "丁农业合作社"]
+    )
     assert {row[3] for row in rows[1:]} == {cast.bank.name}
     assert not any("丙科技有限公司" in str(cell) for row in rows for cell in row)
 
