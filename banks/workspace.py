@@ -49,16 +49,18 @@ def filtered(request, today):
         queryset = queryset.filter(
             Q(enterprise__name__icontains=search) | Q(enterprise__uscc__istartswith=search)
         )
-    return queryset.order_by("due_on", "enterprise__name", "pk")
+    # Soonest deadline first; ordering by assignment columns only lets PostgreSQL pick the
+    # page from the branch's rows before joining the enterprises.
+    return queryset.order_by("due_on", "pk")
 
 
 def annotate_clocks(assignments, today):
     """Set ``days_left`` and ``overdue`` on each assignment (the calendar is read once)."""
     assignments = list(assignments)
-    open_ones = [a for a in assignments if a.status == AssignmentStatus.PENDING and a.due_on]
-    left = working_days_until(today, [a.due_on for a in open_ones])
+    open_ones = {a.pk for a in assignments if a.status == AssignmentStatus.PENDING and a.due_on}
+    left = working_days_until(today, [a.due_on for a in assignments if a.pk in open_ones])
     for assignment in assignments:
-        is_open = assignment in open_ones
+        is_open = assignment.pk in open_ones
         assignment.overdue = is_open and assignment.due_on < today
         assignment.days_left = left[assignment.due_on] if is_open else None
     return assignments

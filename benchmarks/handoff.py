@@ -147,12 +147,12 @@ def time_bare(statements):
     from django.db import connection, transaction
 
     reset()
+    t0 = time.perf_counter()
+    # Timed to the commit, like the job: the hand-off rows' foreign keys are checked there.
     with transaction.atomic(), connection.cursor() as c:
-        t0 = time.perf_counter()
         for sql in statements:
             c.execute(sql)
-        elapsed = time.perf_counter() - t0
-    return elapsed
+    return time.perf_counter() - t0
 
 
 def officer(code):
