@@ -11,7 +11,7 @@ from banks.models import AllocationRules, BankAssignment, BankFeedback, HandOff
 from banks.services.feedback import record_feedback
 from banks.services.handoff import hand_off
 from core import jobs
-from tests.factories import PINGYANG, make_user
+from tests.factories import LUCHENG_STREET, PINGYANG, make_enterprise, make_user
 
 from .pairs import make_pair
 
@@ -76,6 +76,7 @@ def test_a_standing_by_backup_has_nothing_to_answer_yet(cast):
 
 def test_declining_needs_a_reason_and_hands_off_at_once(cast):
     lead, backup = make_pair(cast.bank, cast.other_bank, due_on=date(2099, 1, 1))
+    overdue, waiting = make_pair(cast.bank, cast.other_bank, due_on=FRI)
     with pytest.raises(ValidationError) as error:
         record_feedback(cast.officer, lead, "declined", "  ")
     assert list(error.value.message_dict) == ["reason"]
@@ -96,6 +97,22 @@ def test_declining_needs_a_reason_and_hands_off_at_once(cast):
         HandOffCause.DECLINED,
     )
     assert BankFeedback.objects.get().reason == "资产负债率过高"
+    # only this enterprise: another one's overdue lead waits for the daily job
+    reload(overdue, waiting)
+    assert (overdue.status, waiting.status) == (AssignmentStatus.PENDING, AssignmentStatus.WAITING)
+
+
+def test_each_county_starts_the_backup_clock_with_its_own_working_days(cast):
+    AllocationRules.objects.create(region_id=PINGYANG, feedback_working_days=2)
+    _pingyang_lead, pingyang_backup = make_pair(cast.bank, cast.other_bank, due_on=FRI)
+    _lucheng_lead, lucheng_backup = make_pair(
+        cast.bank, cast.other_bank, due_on=FRI, enterprise=make_enterprise(LUCHENG_STREET)
+    )
+    assert hand_off(SUN_WORKED) == {"handed_off": 2, "ended": 0}
+    reload(pingyang_backup, lucheng_backup)
+    assert pingyang_backup.due_on == date(2025, 9, 30)  # 2 working days: 29, 30 September
+    # 鹿城区 has no rules of its own: the default 7 (29, 30 Sep, 9, 10, 11, 13, 14 Oct)
+    assert lucheng_backup.due_on == date(2025, 10, 14)
 
 
 def test_a_deadline_runs_out_on_the_next_working_day_across_a_adjusted_weekend(cast):
