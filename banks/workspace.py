@@ -104,7 +104,7 @@ def export_rows(assignments, today):
         _("USCC"),
         _("Name"),
         _("Our role"),
-        _("Branch"),
+        _("Our branch"),
         _("Status"),
         _("Feedback due on"),
         _("Working days left"),
