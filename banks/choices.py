@@ -43,3 +43,22 @@ class UnplacedReason(models.TextChoices):
         _("Only one institution serves its location: no backup bank of another institution"),
     )
     NO_CAPACITY = "no_capacity", _("Every serving branch is at its capacity")
+
+
+class FeedbackStatus(models.TextChoices):
+    """What a bank may answer about an enterprise it was assigned (its feedback)."""
+
+    CONTACTED = AssignmentStatus.CONTACTED.value, AssignmentStatus.CONTACTED.label
+    ACCEPTED = AssignmentStatus.ACCEPTED.value, AssignmentStatus.ACCEPTED.label
+    CREDITED = AssignmentStatus.CREDITED.value, AssignmentStatus.CREDITED.label
+    DECLINED = AssignmentStatus.DECLINED.value, AssignmentStatus.DECLINED.label
+    NEEDS_COORDINATION = (
+        AssignmentStatus.NEEDS_COORDINATION.value,
+        AssignmentStatus.NEEDS_COORDINATION.label,
+    )
+    NO_NEED = AssignmentStatus.NO_NEED.value, AssignmentStatus.NO_NEED.label
+
+
+class HandOffCause(models.TextChoices):
+    DEADLINE = "deadline", _("No feedback in time")  # 超时未反馈
+    DECLINED = "declined", _("Credit declined")  # 不予授信

@@ -7,6 +7,7 @@ from core.jobs import JobError, job_handler
 
 from .models import VisitBatch
 from .services.allocation import allocate
+from .services.handoff import hand_off
 
 
 @job_handler(
@@ -43,3 +44,20 @@ def allocate_job(job):
         for key in ("placed", "unplaced", "paired"):
             counts[key] += run.summary[key]
     return counts
+
+
+@job_handler(
+    "banks.hand_off",
+    label=gettext_lazy("Hand overdue and declined enterprises to the backup bank"),
+    action="allocate",
+    count_labels={
+        "handed_off": gettext_lazy("Handed to the backup bank"),
+        "ended": gettext_lazy("Declined or overdue at both banks"),
+    },
+)
+def hand_off_job(job):
+    """The daily run (Celery beat); ``params["today"]`` (ISO date) replays a given day."""
+    from datetime import date
+
+    today = date.fromisoformat(job.params["today"]) if job.params.get("today") else None
+    return hand_off(today)

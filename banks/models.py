@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from core.querysets import RestrictedManager
 from core.records import CoordinationRecord
 
-from .choices import AssignmentRole, AssignmentStatus, BankLevel, UnplacedReason
+from .choices import (
+    AssignmentRole,
+    AssignmentStatus,
+    BankLevel,
+    FeedbackStatus,
+    HandOffCause,
+    UnplacedReason,
+)
 
 # How many levels below a bank its subtree reaches (see Bank.subtree_codes).
 SUBTREE_MAX_DEPTH = 10
@@ -358,3 +365,100 @@ class BankAssignment(CoordinationRecord):
     @classmethod
     def scope_q(cls, scope):
         return bank_rows_scope_q(scope)
+
+
+def bank_side_scope_q(scope, assignment="assignment"):
+    """Rows hanging off an assignment: the assignment inside the user's scope."""
+    q = Q()
+    if scope.region_prefix is not None:
+        q &= Q(**{f"{assignment}__enterprise__region__code__startswith": scope.region_prefix})
+    if scope.bank_codes is not None:
+        q &= Q(**{f"{assignment}__bank_id__in": list(scope.bank_codes)})
+    return q
+
+
+class BankFeedback(models.Model):
+    """One answer of an assigned bank about an enterprise (the first one stops its clock)."""
+
+    assignment = models.ForeignKey(
+        BankAssignment,
+        verbose_name=_("bank assignment"),
+        on_delete=models.CASCADE,
+        related_name="feedback",
+    )
+    status = models.CharField(_("feedback"), max_length=20, choices=FeedbackStatus.choices)
+    reason = models.TextField(_("reason or note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("given by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("given at"), auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("bank feedback")
+        verbose_name_plural = _("bank feedback")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.assignment_id}: {self.get_status_display()}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return bank_side_scope_q(scope)
+
+
+class HandOff(models.Model):
+    """An enterprise passed from its lead bank to the backup (no feedback in time, or credit
+    declined). With no ``to_assignment`` the enterprise went no further: the backup bank ran
+    out of time or declined too (or there was no backup standing by)."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # One hand-off per assignment: the daily job can run twice without doing anything twice.
+    from_assignment = models.OneToOneField(
+        BankAssignment,
+        verbose_name=_("from"),
+        on_delete=models.CASCADE,
+        related_name="hand_off",
+    )
+    to_assignment = models.ForeignKey(
+        BankAssignment,
+        verbose_name=_("to"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="hand_offs_received",
+    )
+    cause = models.CharField(_("cause"), max_length=20, choices=HandOffCause.choices)
+    created_at = models.DateTimeField(_("when"))
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("hand-off")
+        verbose_name_plural = _("hand-offs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.enterprise_id}: {self.get_cause_display()}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        # A bank sees the hand-offs from or to its branches (staff: of their region).
+        q = Q()
+        if scope.region_prefix is not None:
+            q &= Q(enterprise__region__code__startswith=scope.region_prefix)
+        if scope.bank_codes is not None:
+            codes = list(scope.bank_codes)
+            q &= Q(from_assignment__bank_id__in=codes) | Q(to_assignment__bank_id__in=codes)
+        return q

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, workspace
 
 app_name = "banks"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("matching/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("matching/runs/<int:pk>/export.xlsx", views.run_export, name="run_export"),
     path("assignments/<int:pk>/override/", views.assignment_override, name="override"),
+    # Feedback, workspace and needs attention (banks/workspace.py).
+    path("workspace/", workspace.workspace, name="workspace"),
+    path("workspace/export/", workspace.workspace_export, name="workspace_export"),
+    path("workspace/<int:pk>/feedback/", workspace.workspace_feedback, name="workspace_feedback"),
+    path("attention/", workspace.needs_attention, name="needs_attention"),
 ]

@@ -181,6 +181,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-jobs": {"task": "core.tasks.fail_stale_jobs", "schedule": 60.0},
+    "banks-daily-hand-off": {"task": "banks.tasks.daily_hand_off", "schedule": 24 * 3600.0},
 }
 # A running job that has not reported for this long is taken as lost (its worker died).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "600"))

@@ -38,6 +38,8 @@ def healthz(request):
 def home(request):
     user = request.user
     scope = user.scope
+    if scope.role == Role.BANK_OFFICER:  # their home is the workspace of their enterprises
+        return redirect("banks:workspace")
     # Through the app registry: core sits below the apps whose rows the home page counts.
     Enterprise = apps.get_model("enterprises", "Enterprise")
     ImportBatch = apps.get_model("enterprises", "ImportBatch")
@@ -53,25 +55,8 @@ def home(request):
         if runs_jobs
         else [],
         "recent_imports": ImportBatch.objects.restrict(user, "import")[:5],
-        "bank_work": _bank_work(request) if scope.bank_codes is not None else None,
     }
     return render(request, "core/home.html", context)
-
-
-def _bank_work(request):
-    """A bank user's home: its enterprises by tie to the branch (each a filter of the list).
-
-    Until the bank workspace exists this replaces region figures, which a bank's scope makes
-    absurd (no no-loan entities, 100% coverage)."""
-    from enterprises.filters import EnterpriseFilter
-
-    Enterprise = apps.get_model("enterprises", "Enterprise")
-    enterprises = Enterprise.objects.restrict(request.user)
-    rows = []
-    for value, label in EnterpriseFilter.base_filters["bank"].extra["choices"]:
-        filterset = EnterpriseFilter({"bank": value}, queryset=enterprises, request=request)
-        rows.append({"value": value, "label": label, "count": filterset.qs.count()})
-    return rows
 
 
 @login_required

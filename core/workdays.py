@@ -93,3 +93,19 @@ def working_days_between(start, end):
         day += timedelta(days=1)
         count += _is_workday(day, exceptions)
     return count
+
+
+def working_days_until(start, ends):
+    """{end: working_days_between(start, end)} for many dates, reading the calendar once."""
+    ends = {end for end in ends if end is not None}
+    if not ends:
+        return {}
+    last = max(ends)
+    exceptions = _exceptions(start, last) if last > start else {}
+    counts, count, day = {}, 0, start
+    for end in sorted(ends):
+        while day < end:
+            day += timedelta(days=1)
+            count += _is_workday(day, exceptions)
+        counts[end] = count if end > start else 0
+    return counts

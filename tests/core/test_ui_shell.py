@@ -10,7 +10,6 @@ from django.utils import translation
 
 from core import jobs
 from core.models import Job
-from tests.factories import make_assignment, make_credit, make_enterprise, make_loan
 
 pytestmark = pytest.mark.django_db
 
@@ -115,27 +114,13 @@ def test_the_server_error_view_uses_the_styled_page():
     assert "系统出现错误" in response.content.decode()
 
 
-def test_a_bank_officers_home_shows_its_branch_and_its_enterprises(cast):
-    assigned = make_enterprise(name="分配企业")
-    make_assignment(assigned, cast.bank)
-    borrower = make_enterprise(name="贷款企业")
-    make_loan(borrower, cast.bank, "100")
-    make_credit(borrower, cast.bank, loan_balance="100")
-    make_loan(make_enterprise(name="他行企业"), cast.other_bank, "50")
+def test_a_bank_officers_home_is_the_workspace_of_its_enterprises(cast):
     client = Client()
     client.force_login(cast.officer)
-    body = client.get("/").content.decode()
-    assert "您的机构：温州银行平阳支行" in body
-    cards = re.findall(
-        r'<div class="text-muted small">([^<]+)</div>\s*<div class="kpi-value">([^<]+)</div>\s*'
-        r'<a href="([^"]+)" class="small bank-tie">',
-        body,
-    )
-    assert cards == [
-        ("分配给本机构", "1", "/enterprises/?bank=assigned"),
-        ("在本机构有贷款", "1", "/enterprises/?bank=borrowing"),
-        ("在本机构有授信", "1", "/enterprises/?bank=credit"),
-    ]
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/banks/workspace/"
+    body = client.get("/banks/workspace/").content.decode()
     # No region figures, no region, no jobs section for a bank officer.
     assert "监测看板" not in body and "浙江省" not in body and "最近的任务" not in body
 
