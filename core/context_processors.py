@@ -23,6 +23,10 @@ NAVIGATION = [
     (_("Dashboards"), "dashboards:index", _has_region),
     # The bank directory serves allocation; jobs are started by imports and rebuilds.
     (_("Banks"), "banks:list", _any("allocate")),
+    (_("Bank matching"), "banks:batch_list", _any("allocate")),
+    (_("Needs attention"), "banks:needs_attention", _any("allocate")),
+    # A bank officer's work: the enterprises handed to its branch.
+    (_("My enterprises"), "banks:workspace", lambda scope: scope.role == Role.BANK_OFFICER),
     (_("Jobs"), "core:job_list", _any("import", "screen")),
     # The API docs are for people who wire systems: administrators and partner systems.
     (_("API"), "api-docs", lambda scope: scope.everything or scope.role == Role.PARTNER),

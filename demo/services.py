@@ -28,7 +28,7 @@ BANKS = [
     ("ICBC-WZ-LC", "工商银行温州鹿城支行", "ICBC", "支行", "330302", "200"),
     ("ICBC-PY", "工商银行平阳支行", "ICBC", "支行", COUNTY, "300"),
     ("CZB", "浙商银行", "", "法人机构", "", ""),
-    ("CZB-WZ", "浙商银行温州分行", "CZB", "分行", "330300", "300"),
+    ("CZB-WZ", "浙商银行温州分行", "CZB", "分行", "330302;330303;330304", "300"),
     ("WZB", "温州银行", "", "法人机构", "", ""),
     ("WZB-PY", "温州银行平阳支行", "WZB", "支行", COUNTY, "400"),
     ("RARCB", "瑞安农商银行", "", "法人机构", "330381;330326", "250"),
@@ -378,7 +378,7 @@ BANK_PROFILES = {
 }
 ISLAND_TOWNSHIP = "330326119"  # 南麂镇
 ISLAND_BANK = "PYRCB"
-DEMO_BATCH = ("第一批：一档 A 级有贷户", {"tiers": [1], "ratings": ["A"], "loan": "has_loan"})
+DEMO_BATCH = ("第一批：第一层级 A 级有贷户", {"tiers": [1], "ratings": ["A"], "loan": "has_loan"})
 
 
 def set_up_bank_matching():

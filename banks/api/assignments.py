@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from core.api.views import RestrictedViewSetMixin
+from core.api.viewsets import ScopedReadOnlyModelViewSet, ScopedViewSetMixin
 
 from ..choices import AssignmentRole, AssignmentStatus, FeedbackStatus
 from ..models import Bank, BankAssignment, BankFeedback, HandOff
@@ -90,7 +90,7 @@ class AssignmentFilter(django_filters.FilterSet):
 
 
 class AssignmentViewSet(
-    RestrictedViewSetMixin,
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -123,7 +123,7 @@ class AssignmentViewSet(
         return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
-class HandOffViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class HandOffViewSet(ScopedReadOnlyModelViewSet):
     """Hand-offs from a lead to a backup bank, and the ends (declined or overdue at both)."""
 
     queryset = HandOff.objects.select_related("enterprise", "from_assignment").order_by("pk")

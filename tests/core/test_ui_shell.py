@@ -19,6 +19,8 @@ MENU = {
     "/lists/": "筛分名单",
     "/dashboards/": "监测看板",
     "/banks/": "银行机构",
+    "/banks/matching/": "双线对接",
+    "/banks/attention/": "待关注",
     "/jobs/": "后台任务",
     "/api/v1/docs/": "接口文档",
     "/history/": "变更历史",
@@ -28,7 +30,7 @@ MENU = {
 def menu_of(user):
     client = Client()
     client.force_login(user)
-    body = client.get("/").content.decode()
+    body = client.get("/", follow=True).content.decode()  # a bank officer's home redirects
     nav = body[body.index('<ul class="navbar-nav') : body.index("</ul>")]
     return [href for href in re.findall(r'href="([^"]+)"', nav) if href != "/"]
 
@@ -42,12 +44,14 @@ def test_each_role_sees_only_the_menu_entries_it_can_use(cast):
         "/lists/",
         "/dashboards/",
         "/banks/",
+        "/banks/matching/",
+        "/banks/attention/",
         "/jobs/",
     ]
     assert menu_of(cast.township) == ["/enterprises/", "/lists/", "/dashboards/"]
     assert menu_of(cast.regulator) == ["/enterprises/", "/lists/", "/dashboards/"]
     # A bank officer's scope is its branches, not a region: region dashboards would be absurd.
-    assert menu_of(cast.officer) == ["/enterprises/", "/lists/"]
+    assert menu_of(cast.officer) == ["/enterprises/", "/lists/", "/banks/workspace/"]
     assert menu_of(cast.partner) == ["/enterprises/", "/lists/", "/dashboards/", "/api/v1/docs/"]
 
 

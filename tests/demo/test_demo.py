@@ -30,6 +30,7 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
     assert list(Job.objects.values_list("kind", "status").order_by("pk")) == [
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
+        ("banks.allocate", "succeeded"),
     ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
     assert applied == set(demo.IMPORT_ORDER)
