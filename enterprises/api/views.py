@@ -70,7 +70,7 @@ class ImportBatchViewSet(
         if not request.user.scope.allows("import"):
             self.permission_denied(request, message=_("You may not import data."))
 
-    @extend_schema(request=ImportUploadSerializer, responses=ImportBatchSerializer)
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportBatchSerializer})
     def create(self, request):
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

@@ -81,6 +81,18 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
 
+class ListSummarySerializer(serializers.Serializer):
+    list_type = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class RebuildRequestSerializer(serializers.Serializer):
+    region = serializers.CharField(
+        required=False, help_text="county code to rebuild; default: the caller's region"
+    )
+
+
 class ChangeSerializer(serializers.ModelSerializer):
     uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     name = serializers.CharField(source="enterprise.name", read_only=True)

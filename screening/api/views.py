@@ -1,6 +1,7 @@
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,10 +11,17 @@ from core.api.serializers import JobSerializer
 from core.api.views import RestrictedViewSetMixin
 from enterprises.models import Region
 
-from ..choices import ListType, RunStatus
+from ..choices import ChangeKind, ListType, RunStatus
 from ..filters import ExclusionFilter, MembershipFilter
 from ..models import ListChange, ListExclusion, ListMembership, ScreeningRun
-from .serializers import ChangeSerializer, ExclusionSerializer, MembershipSerializer, RunSerializer
+from .serializers import (
+    ChangeSerializer,
+    ExclusionSerializer,
+    ListSummarySerializer,
+    MembershipSerializer,
+    RebuildRequestSerializer,
+    RunSerializer,
+)
 
 
 class ListFilter(MembershipFilter):
@@ -37,7 +45,8 @@ class MembershipViewSet(
     serializer_class = MembershipSerializer
     filterset_class = ListFilter
 
-    @action(detail=False)
+    @extend_schema(responses=ListSummarySerializer(many=True), filters=False)
+    @action(detail=False, pagination_class=None)
     def summary(self, request):
         """Each list with its label and the number of members the caller may see."""
         counts = dict(
@@ -80,6 +89,7 @@ class RunViewSet(
     filterset_fields = ["region", "status", "is_current"]
     write_action = "screen"
 
+    @extend_schema(request=RebuildRequestSerializer, responses={202: JobSerializer})
     def create(self, request):
         scope = request.user.scope
         if not scope.allows("screen"):
@@ -97,6 +107,14 @@ class RunViewSet(
         job = jobs.enqueue("screening.rebuild", user=request.user, region=region)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        filters=False,
+        parameters=[
+            OpenApiParameter("list_type", enum=ListType.values),
+            OpenApiParameter("change", enum=ChangeKind.values),
+        ],
+        responses=ChangeSerializer(many=True),
+    )
     @action(detail=True)
     def changes(self, request, pk=None):
         """Who entered and who left each list in this run, and why (paginated)."""
