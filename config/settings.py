@@ -184,7 +184,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "core.api.permissions.ScopeAllowsAction",  # no right for the action: 403
+    ],
     # JSON bodies must be objects without control characters (see core.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.JSONObjectParser",
