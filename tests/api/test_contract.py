@@ -62,8 +62,8 @@ def api_endpoints():
             methods = actions.keys()
         else:
             methods = [m for m in callback.cls.http_method_names if hasattr(callback.cls, m)]
-            methods = [m for m in methods if m not in ("options", "head")]
-        found.update((pattern.name, method) for method in methods)
+        # HEAD and OPTIONS answer as GET does (DRF adds "head" to a viewset on its first call).
+        found.update((pattern.name, m) for m in methods if m not in ("head", "options"))
     return found
 
 
