@@ -52,6 +52,7 @@ class ImportBatchViewSet(
 
     queryset = ImportBatch.objects.select_related("created_by", "job")
     serializer_class = ImportBatchSerializer
+    write_action = "import"  # an upload needs the import right, not ``change``
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["kind", "status"]
 

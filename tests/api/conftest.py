@@ -80,3 +80,9 @@ def rows(cast):
 def no_view(regions):
     """A partner token whose scopes lack ``view``: it may call nothing that reads."""
     return make_user("no_view", Role.PARTNER, region=PINGYANG, api_scopes="export")
+
+
+@pytest.fixture
+def importer(regions):
+    """A partner token that may read and import, nothing else (no ``change``)."""
+    return make_user("importer", Role.PARTNER, region=PINGYANG, api_scopes="view,import")

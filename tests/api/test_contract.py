@@ -146,8 +146,13 @@ def client_for(user):
     return client
 
 
-def the_users(cast, no_view):
-    return {"anonymous": None, **{r: getattr(cast, r) for r in CAST_ROLES}, "no_view": no_view}
+def the_users(cast, no_view, importer):
+    return {
+        "anonymous": None,
+        **{r: getattr(cast, r) for r in CAST_ROLES},
+        "no_view": no_view,
+        "importer": importer,
+    }
 
 
 def row_of(rows, name, theirs):
@@ -193,11 +198,11 @@ WRITES = sorted(key for key, case in CASES.items() if isinstance(case, Write))
 
 @pytest.mark.parametrize(("url_name", "method"), READS, ids=[f"{n} {m}" for n, m in READS])
 def test_every_role_gets_the_one_right_answer_on_reads(
-    url_name, method, cast, rows, no_view, django_assert_max_num_queries
+    url_name, method, cast, rows, no_view, importer, django_assert_max_num_queries
 ):
     case = CASES[url_name, method]
     objects(cast, rows)
-    users = the_users(cast, no_view)
+    users = the_users(cast, no_view, importer)
     sides = [False] if case.row is None else [False, True]
     expected, actual = {}, {}
     for theirs in sides:
@@ -224,11 +229,11 @@ def test_every_role_gets_the_one_right_answer_on_reads(
 
 @pytest.mark.parametrize(("url_name", "method"), WRITES, ids=[f"{n} {m}" for n, m in WRITES])
 def test_every_role_gets_the_one_right_answer_on_writes(
-    url_name, method, cast, rows, no_view, django_assert_max_num_queries
+    url_name, method, cast, rows, no_view, importer, django_assert_max_num_queries
 ):
     case = CASES[url_name, method]
     url = reverse(url_name)
-    users = the_users(cast, no_view)
+    users = the_users(cast, no_view, importer)
     expected, actual = {}, {}
     for theirs in [False, True] if case.out_of_scope else [False]:
         target = LUCHENG if theirs else PINGYANG
