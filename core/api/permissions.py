@@ -5,9 +5,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
 def required_action(request, view):
-    """``view`` for reads; for writes the view's ``write_action`` (default ``change``)."""
+    """The view's ``read_action`` (default ``view``) to read, its ``write_action`` (default
+    ``change``) to write: the same attributes the scoped viewsets restrict their rows by."""
     if request.method in SAFE_METHODS:
-        return "view"
+        return getattr(view, "read_action", "view")
     return getattr(view, "write_action", "change")
 
 
