@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from core import jobs
 from core.api.serializers import JobSerializer
 from core.api.views import RestrictedViewSetMixin
-from enterprises.models import Region
 
 from ..choices import ChangeKind, ListType, RunStatus
 from ..filters import ExclusionFilter, MembershipFilter
@@ -94,8 +93,9 @@ class RunViewSet(
         scope = request.user.scope
         if not scope.allows("screen"):
             raise Http404
-        code = request.data.get("region") or ""
-        region = Region.objects.filter(code=code).first() if code else request.user.region
+        params = RebuildRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        region = params.validated_data.get("region") or request.user.region
         if region is None and not scope.everything:
             return Response({"region": _("Give a region code.")}, status=400)
         if (

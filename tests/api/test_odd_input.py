@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.models import Job
 from tests.screening.helpers import rebuild
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,24 @@ def test_ordinary_text_still_passes(cast):
     client = page_client(cast.staff)
     assert client.get("/jobs/", {"status": "queued"}).status_code == 200
     assert client.get("/enterprises/", {"q": "温州\t银行"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"region": "999999"}, "Unknown region code: 999999."),
+        ({"region": ["330326"]}, "Not a valid string."),
+    ],
+)
+def test_an_unknown_region_is_a_400_not_a_rebuild_of_every_county(cast, body, message):
+    response = api_client(cast.admin).post("/api/v1/screening/runs/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"region": [message]}
+    assert not Job.objects.filter(kind="screening.rebuild").exists()
+
+
+def test_no_region_still_means_the_callers_own(cast):
+    for body in ({}, {"region": ""}, {"region": None}):
+        response = api_client(cast.staff).post("/api/v1/screening/runs/", body, format="json")
+        assert response.status_code == 202
+        assert response.json()["region"] == cast.staff.region_id
