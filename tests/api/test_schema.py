@@ -58,6 +58,11 @@ def keep_the_test_connection():
 
 # Loading the schema needs no database: drf-spectacular builds it from the code.
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+# Valid input, and input that breaks the schema on purpose (wrong types, NUL bytes, missing
+# fields): the latter must be refused with a 4xx, never a 5xx (issue 10 item 6).
+schema.config.generation.update(
+    modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+)
 
 
 BOUNDED = settings(
