@@ -11,6 +11,19 @@ from enterprises.models import Region
 
 from .services import GROUP_BY_CHOICES
 
+# Periods are computed with a year before the start and a day after the end; these bounds
+# keep every such date valid (year 1 or 9999 would raise) and cover every plausible record.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
+def validate_in_range(day):
+    if not EARLIEST <= day <= LATEST:
+        raise forms.ValidationError(
+            _("Give a date between %(earliest)s and %(latest)s."),
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
+
 
 class StatsParamsForm(forms.Form):
     region = forms.CharField(label=_("Region"), required=False, max_length=12)
@@ -18,12 +31,14 @@ class StatsParamsForm(forms.Form):
         label=_("From"),
         required=False,
         input_formats=["%Y-%m-%d"],
+        validators=[validate_in_range],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
         label=_("To"),
         required=False,
         input_formats=["%Y-%m-%d"],
+        validators=[validate_in_range],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     group_by = forms.ChoiceField(

@@ -6,7 +6,10 @@ from ..models import Job
 class JobSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # null for jobs nobody started (the nightly rebuild) or whose user was deleted
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Job

@@ -56,8 +56,11 @@ class ImportRowErrorSerializer(serializers.ModelSerializer):
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    job = JobSerializer(read_only=True)
+    # null for files imported from the command line; job null until the batch is queued
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    job = JobSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ImportBatch

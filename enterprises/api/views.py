@@ -63,7 +63,7 @@ class ImportBatchViewSet(
             return ImportUploadSerializer
         return ImportBatchSerializer
 
-    @extend_schema(request=ImportUploadSerializer, responses=ImportBatchSerializer)
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportBatchSerializer})
     def create(self, request):
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

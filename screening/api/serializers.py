@@ -1,4 +1,7 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+
+from enterprises.models import Region
 
 from ..models import ListChange, ListExclusion, ListMembership, ScreeningRun
 from ..reasons import describe, own_first_loan_on, own_reasons
@@ -100,6 +103,31 @@ class RunSerializer(serializers.ModelSerializer):
             "counts",
             "error",
         ]
+
+
+class ListSummarySerializer(serializers.Serializer):
+    list_type = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class RebuildRequestSerializer(serializers.Serializer):
+    # An unknown code is a 400: taken for "no region", it would rebuild every county.
+    region = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=12,
+        help_text="county code to rebuild; default: the caller's region",
+    )
+
+    def validate_region(self, code):
+        if not code:
+            return None
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise serializers.ValidationError(_("Unknown region code: %(code)s.") % {"code": code})
+        return region
 
 
 class ChangeSerializer(serializers.ModelSerializer):

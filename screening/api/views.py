@@ -1,6 +1,7 @@
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -9,13 +10,19 @@ from rest_framework.response import Response
 from core import jobs
 from core.api.serializers import JobSerializer
 from core.api.viewsets import ScopedGenericViewSet
-from enterprises.models import Region
 
-from ..choices import ListType, RunStatus
+from ..choices import ChangeKind, ListType, RunStatus
 from ..filters import ExclusionFilter, MembershipFilter
 from ..models import ListChange, ListExclusion, ListMembership, ScreeningRun
 from ..selectors import with_own_first_loan
-from .serializers import ChangeSerializer, ExclusionSerializer, MembershipSerializer, RunSerializer
+from .serializers import (
+    ChangeSerializer,
+    ExclusionSerializer,
+    ListSummarySerializer,
+    MembershipSerializer,
+    RebuildRequestSerializer,
+    RunSerializer,
+)
 
 
 class ListFilter(MembershipFilter):
@@ -44,7 +51,8 @@ class MembershipViewSet(
             return queryset
         return with_own_first_loan(queryset, self.request.user)
 
-    @action(detail=False)
+    @extend_schema(responses=ListSummarySerializer(many=True), filters=False)
+    @action(detail=False, pagination_class=None)
     def summary(self, request):
         """Each list with its label and the number of members the caller may see."""
         counts = dict(
@@ -88,12 +96,14 @@ class RunViewSet(
     filterset_fields = ["region", "status", "is_current"]
     write_action = "screen"
 
+    @extend_schema(request=RebuildRequestSerializer, responses={202: JobSerializer})
     def create(self, request):
         scope = request.user.scope
         if not scope.allows("screen"):
             raise PermissionDenied  # the runs are visible, starting one is not allowed: 403
-        code = request.data.get("region") or ""
-        region = Region.objects.filter(code=code).first() if code else request.user.region
+        params = RebuildRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        region = params.validated_data.get("region") or request.user.region
         if region is None and not scope.everything:
             return Response({"region": _("Give a region code.")}, status=400)
         if (
@@ -105,6 +115,14 @@ class RunViewSet(
         job = jobs.enqueue("screening.rebuild", user=request.user, region=region)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        filters=False,
+        parameters=[
+            OpenApiParameter("list_type", enum=ListType.values),
+            OpenApiParameter("change", enum=ChangeKind.values),
+        ],
+        responses=ChangeSerializer(many=True),
+    )
     @action(detail=True)
     def changes(self, request, pk=None):
         """Who entered and who left each list in this run, and why (paginated)."""
