@@ -16,6 +16,7 @@ from tests.factories import (
     make_census,
     make_credit,
     make_enterprise,
+    make_assignment,
     make_loan,
     make_negative,
     make_user,
@@ -32,6 +33,19 @@ class Rows:
 
 
 def _rows_of(run, enterprises, bank, other_bank, user, region):
+    from django.utils import timezone
+
+    from banks.models import HandOff
+
+    lead = make_assignment(enterprises[0], bank, role="lead")
+    backup = make_assignment(enterprises[0], other_bank, role="backup")
+    hand_off = HandOff.objects.create(
+        enterprise=enterprises[0],
+        from_assignment=lead,
+        to_assignment=backup,
+        cause="deadline",
+        created_at=timezone.now(),
+    )
     loans = [make_loan(e, bank) for e in enterprises] + [make_loan(enterprises[0], other_bank)]
     credits = [make_credit(e, bank) for e in enterprises]
     job = Job.objects.create(kind="screening.rebuild", created_by=user, region_id=region)
@@ -52,6 +66,8 @@ def _rows_of(run, enterprises, bank, other_bank, user, region):
         "run": run,
         "membership": ListMembership.objects.filter(run=run).first(),
         "exclusion": ListExclusion.objects.filter(run=run).first(),
+        "assignment": lead,
+        "hand_off": hand_off,
     }
 
 
