@@ -224,6 +224,25 @@ def max_length(n):
     return convert
 
 
+# What a spreadsheet reads as a formula (CSV/formula injection): such text is never stored.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def plain_text(n):
+    """Like ``max_length(n)``, and text starting like a formula (= + - @) is refused."""
+    limit = max_length(n)
+
+    def convert(value):
+        text = limit(value)
+        if text is not None and text.startswith(FORMULA_STARTS):
+            raise RowError(
+                _("Text may not start with = + - or @ (a spreadsheet would read it as a formula).")
+            )
+        return text
+
+    return convert
+
+
 # --- USCC (GB 32100-2015) -----------------------------------------------------------------
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -32,6 +32,26 @@ from .specs import SPECS
 logger = logging.getLogger(__name__)
 
 STAGE = sqlpath.STAGE
+CITY_PREFIX_LENGTH = 4  # 3303: city-level staff may change institutions and the branch tree
+BANK_TREE_MAX_DEPTH = 32
+# Staged rows whose parent chain (staged parents first, then the stored ones) comes back to
+# them: a cycle anywhere in the tree, not only a bank being its own parent.
+BANK_CYCLE_SQL = f"""
+WITH RECURSIVE edges (code, parent) AS (
+    SELECT bank_code, parent_code FROM {STAGE}
+    UNION ALL
+    SELECT code, parent_id FROM banks_bank
+    WHERE code NOT IN (SELECT bank_code FROM {STAGE})
+),
+walk (start, node, depth) AS (
+    SELECT code, parent, 1 FROM edges
+    WHERE parent IS NOT NULL AND code IN (SELECT bank_code FROM {STAGE})
+    UNION ALL
+    SELECT w.start, e.parent, w.depth + 1 FROM walk w JOIN edges e ON e.code = w.node
+    WHERE w.node <> w.start AND e.parent IS NOT NULL AND w.depth < %(depth)s
+)
+SELECT o.row_no FROM {STAGE} o WHERE o.bank_code IN (SELECT start FROM walk WHERE node = start)
+"""
 MAX_STORED_ERRORS = 100_000
 _SQL_TYPES = {
     "text": "text",
@@ -137,7 +157,9 @@ class _Run:
         self.batch = batch
         self.job = job
         scope = getattr(user, "scope", None) if user is not None else None
-        self.region_prefix = None if scope is None or scope.everything else scope.region_prefix
+        # None: a system import (CLI, demo loader) or an administrator, with no limits.
+        self.scope = None if scope is None or scope.everything else scope
+        self.region_prefix = None if self.scope is None else self.scope.region_prefix
         self.errors = []  # (row, column, value, reason, is_warning)
         self.failed = set()
         self.unknown_columns = []
@@ -472,8 +494,28 @@ class _Run:
             if unknown:
                 yield "service_regions", _("Unknown region code."), ";".join(unknown)
             values["service_regions"] = ";".join(codes)
+            if self.region_prefix is not None:
+                outside = [c for c in codes if not c.startswith(self.region_prefix)]
+                if outside:
+                    yield "service_regions", _("Outside your region."), ";".join(outside)
+        elif "service_regions" in self.present_fields and self.limited_to_branches():
+            yield (
+                "service_regions",
+                _("List the regions this branch serves (inside your region)."),
+                raw,
+            )
         if values["parent_code"] == values["bank_code"]:
             yield "parent_code", _("A bank cannot be its own parent."), values["parent_code"]
+
+    def limited_to_branches(self):
+        """County (or township) staff: only branches serving their region, never the tree.
+
+        Institutions (banks with no parent) and the branch tree are changed only by city-level
+        staff (a region prefix of 4 digits or fewer), administrators and system imports.
+        """
+        return self.scope is not None and (
+            self.region_prefix is None or len(self.region_prefix) > CITY_PREFIX_LENGTH
+        )
 
     # --- Database checks (SQL over the staging table) ---------------------------------------
 
@@ -550,6 +592,68 @@ class _Run:
             "s.parent_code",
             _("The parent institution is neither in the system nor in this file."),
         )
+        if self.scope is not None:
+            self.resolve_banks_scope()
+        if "parent_code" in self.present_fields:
+            self.reject_rows(
+                f"s.row_no IN ({BANK_CYCLE_SQL})",
+                self.column_header("parent_code"),
+                "s.parent_code",
+                _("This parent makes a cycle in the branch tree."),
+                {"depth": BANK_TREE_MAX_DEPTH},
+            )
+
+    def resolve_banks_scope(self):
+        """Who may change which bank (issue 10): set-based over the staged rows."""
+        code = self.column_header("bank_code")
+        if self.region_prefix is None:
+            self.reject_rows(
+                "true", code, "s.bank_code", _("You may not change the bank directory.")
+            )
+            return
+        # A branch serving any region outside the uploader's is not theirs to change.
+        self.reject_rows(
+            "EXISTS (SELECT 1 FROM banks_bank_service_regions t WHERE t.bank_id = s.bank_code "
+            "AND t.region_id NOT LIKE %(prefix)s)",
+            code,
+            "s.bank_code",
+            _("This bank also serves regions outside yours: you may not change it."),
+            {"prefix": self.region_prefix + "%"},
+        )
+        if not self.limited_to_branches():
+            return
+        existing = "EXISTS (SELECT 1 FROM banks_bank b WHERE b.code = s.bank_code)"
+        if "parent_code" in self.present_fields:
+            institution = "s.parent_code IS NULL"
+            self.reject_rows(
+                f"s.parent_code IS NOT NULL AND {existing} AND NOT EXISTS (SELECT 1 FROM "
+                "banks_bank b WHERE b.code = s.bank_code AND b.parent_id = s.parent_code)",
+                self.column_header("parent_code"),
+                "s.parent_code",
+                _("Only city task-force staff or administrators change the branch tree."),
+            )
+        else:
+            institution = (
+                f"NOT {existing} OR EXISTS (SELECT 1 FROM banks_bank b "
+                "WHERE b.code = s.bank_code AND b.parent_id IS NULL)"
+            )
+        self.reject_rows(
+            institution,
+            code,
+            "s.bank_code",
+            _(
+                "Only city task-force staff or administrators create or change institutions "
+                "(banks with no parent)."
+            ),
+        )
+        if "service_regions" not in self.present_fields:
+            self.reject_rows(
+                "NOT EXISTS (SELECT 1 FROM banks_bank_service_regions t "
+                "WHERE t.bank_id = s.bank_code)",
+                code,
+                "s.bank_code",
+                _("This bank serves no region of yours: you may not change it."),
+            )
 
     # --- Upserts ----------------------------------------------------------------------------
 

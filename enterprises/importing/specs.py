@@ -287,7 +287,7 @@ SPECS = {
         ImportKind.BANKS,
         [
             Column("bank_code", "银行机构代码", "bank_code", True, _code),
-            Column("name", "机构名称", "name", True, n.max_length(200)),
+            Column("name", "机构名称", "name", True, n.plain_text(200)),
             Column("parent_code", "上级机构代码", "parent_code", False, _code),
             Column("level", "机构层级", "level", False, n.choice(BANK_LEVELS)),
             Column("service_regions", "服务区域", "service_regions", False, n.clean_text),
