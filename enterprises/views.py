@@ -2,6 +2,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -17,7 +18,12 @@ from .forms import ImportUploadForm
 from .models import Enterprise, ImportBatch
 from .services.import_report import write_error_report
 from .services.privacy import personal_fields
-from .services.uploads import create_batch_from_upload, enqueue_import
+from .services.uploads import (
+    apply_refusal,
+    create_batch_from_upload,
+    enqueue_import,
+    settle_stuck_batches,
+)
 
 
 def get_enterprise_for_user(request, pk, action="view"):
@@ -66,6 +72,7 @@ def _require_import(request):
 
 def get_batch_for_user(request, pk):
     """The import batch if the user may import and it is in their scope, else 404."""
+    settle_stuck_batches(ImportBatch.objects.filter(pk=pk))
     return get_object_or_404(
         ImportBatch.objects.restrict(request.user, "import").select_related("created_by", "job"),
         pk=pk,
@@ -75,6 +82,7 @@ def get_batch_for_user(request, pk):
 @login_required
 def import_list(request):
     _require_import(request)
+    settle_stuck_batches()
     queryset = ImportBatch.objects.restrict(request.user, "import").select_related(
         "created_by", "job"
     )
@@ -122,8 +130,10 @@ def import_detail(request, pk):
 def import_apply(request, pk):
     _require_import(request)
     batch = get_batch_for_user(request, pk)
-    if batch.status not in (ImportStatus.DRY_RUN, ImportStatus.REJECTED):
-        return HttpResponse(_("This batch cannot be applied now."), status=409)
+    refusal = apply_refusal(batch)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("enterprises:import_detail", pk=batch.pk)
     job = enqueue_import(request.user, batch, force=bool(request.POST.get("force")))
     return redirect("core:job_detail", pk=job.pk)
 

@@ -8,7 +8,7 @@ from core.api.views import RestrictedViewSetMixin
 
 from ..filters import EnterpriseFilter
 from ..models import Enterprise, ImportBatch, Region
-from ..services.uploads import create_batch_from_upload, enqueue_import
+from ..services.uploads import create_batch_from_upload, enqueue_import, settle_stuck_batches
 from .serializers import (
     EnterpriseSerializer,
     ImportBatchDetailSerializer,
@@ -56,6 +56,7 @@ class ImportBatchViewSet(
     filterset_fields = ["kind", "status"]
 
     def get_queryset(self):
+        settle_stuck_batches()
         return super().get_queryset().restrict(self.request.user, "import")
 
     def get_serializer_class(self):

@@ -26,7 +26,7 @@ from ..models import ImportBatch, ImportRowError, Region
 from ..signals import batch_applied
 from . import normalise as n
 from . import sqlpath
-from .readers import FileRejected, open_rows
+from .readers import FileRejected, check_csv, open_rows
 from .specs import SPECS
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,18 @@ _SQL_TYPES = {
     "integer": "integer",
     "boolean": "boolean",
 }
+
+
+FAILED_MESSAGE = _(
+    "The import failed because of an unexpected error; nothing was imported. Check the file "
+    "(save it again as .xlsx or CSV UTF-8) and upload it again, or ask an administrator."
+)
+
+
+def safe_text(value):
+    """Text that any database column can store: NUL characters become U+FFFD."""
+    text = "" if value is None else str(value)
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 class _Rollback(Exception):
@@ -112,7 +124,7 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
 
     run = _Run(spec, batch, user, job)
     try:
-        run.check_file(size, force)
+        run.check_file(path, size, force)
         with transaction.atomic():
             run.execute()
             rate = run.failed_rows / batch.rows_read
@@ -136,6 +148,14 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
     except _Rollback:
         batch.status = ImportStatus.DRY_RUN
+    except Exception:
+        # Never leave the batch running, and never show a database message (SQL text) to users:
+        # the details go to the log, the user reads a plain reason.
+        logger.exception("import batch %s failed", batch.pk)
+        batch.status = ImportStatus.FAILED
+        batch.message = str(FAILED_MESSAGE)
+        batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
+        run.errors, run.failed = [], set()
     else:
         batch.status = ImportStatus.APPLIED
         batch.applied_at = timezone.now()
@@ -143,7 +163,7 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         run.drop_stage()
         run.close()
     batch.rows_failed = run.failed_rows
-    batch.unknown_columns = run.unknown_columns
+    batch.unknown_columns = [safe_text(c) for c in run.unknown_columns]
     batch.save()
     run.store_errors()
     if batch.status == ImportStatus.APPLIED:
@@ -169,7 +189,9 @@ class _Run:
 
     # --- File-level checks ----------------------------------------------------------------
 
-    def check_file(self, size, force):
+    def check_file(self, path, size, force):
+        if Path(self.batch.file_name or path).suffix.lower() == ".csv":
+            check_csv(path)
         if size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise FileRejected(
                 _("The file is larger than the limit of {mb} MB.").format(
@@ -207,8 +229,7 @@ class _Run:
         if not warning:
             self.failed.add(row)
         if len(self.errors) < MAX_STORED_ERRORS:
-            text = "" if value is None else str(value)
-            self.errors.append((row, column, text[:500], reason, warning))
+            self.errors.append((row, safe_text(column), safe_text(value)[:500], reason, warning))
 
     def store_errors(self):
         ImportRowError.objects.bulk_create(
@@ -272,6 +293,7 @@ class _Run:
         cells = [(h, c.field, c.required, conv, i) for h, c, conv, i in mapping]
         last_index = max(i for *_rest, i in cells)
         required_reason = _("A value is required.")
+        nul_reason = _("The cell contains a NUL character (binary data).")
         with writer:
             for row_no, raw in enumerate(rows, start=2):
                 if not any(raw) and all(v is None or v == "" for v in raw):
@@ -285,6 +307,11 @@ class _Run:
                     cell = raw[index]
                     if cell == "":
                         cell = None
+                    elif cell.__class__ is str and "\x00" in cell:
+                        # No text column stores NUL (PostgreSQL refuses it): a row error.
+                        self.error(row_no, header_text, cell, nul_reason)
+                        ok = False
+                        continue
                     try:
                         value = convert(cell)
                     except n.RowError as exc:

@@ -39,7 +39,41 @@ def detect_encoding(path):
     return "utf-8"
 
 
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+_CONTROL_BYTES = [bytes([b]) for b in (*range(9), 11, 12, *range(14, 32))]
+
+
+def check_csv(path):
+    """Refuse a .csv that is not text in one of the encodings read here (issue 10).
+
+    UTF-16/32 (Excel's "Unicode text") and binary files are full of NUL and other control
+    bytes, which no text column can store; they are refused as a whole, before anything is
+    staged.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(_WIDE_BOMS):
+        raise FileRejected(
+            _(
+                "The file is in UTF-16 (Unicode text), which is not supported: save it as "
+                "CSV UTF-8 or as .xlsx and upload it again."
+            )
+        )
+    # Text has next to no control characters; a stray NUL in a row is that row's error.
+    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    if controls * 100 > len(head):
+        raise FileRejected(
+            _(
+                "The file is not a text CSV file (it contains binary data): save it as "
+                "CSV UTF-8 or as .xlsx and upload it again."
+            )
+        )
+
+
 def iter_csv(path):
+    check_csv(path)
     encoding = detect_encoding(path)
     # errors="replace": a stray bad byte becomes U+FFFD in one cell, never a crash.
     with open(path, encoding=encoding, errors="replace", newline="") as fh:

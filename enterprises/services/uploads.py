@@ -8,11 +8,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.choices import JobStatus
 from core.jobs import enqueue
 
 from ..choices import ImportStatus
-from ..importing.pipeline import file_sha256
+from ..importing.pipeline import FAILED_MESSAGE, file_sha256
 from ..models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,31 @@ def enqueue_import(user, batch, *, dry_run=False, force=False):
         )
         ImportBatch.objects.filter(pk=batch.pk).update(job=job)
     return job
+
+
+def settle_stuck_batches(queryset=None):
+    """Mark failed the batches still pending or running whose import job has failed.
+
+    A job can end without its handler finishing (a worker killed, a job marked stale): its
+    batch must not stay "running" for ever. Returns how many batches were settled.
+    """
+    queryset = ImportBatch.objects.all() if queryset is None else queryset
+    return queryset.filter(
+        status__in=[ImportStatus.PENDING, ImportStatus.RUNNING], job__status=JobStatus.FAILED
+    ).update(status=ImportStatus.FAILED, message=str(FAILED_MESSAGE))
+
+
+def apply_refusal(batch):
+    """Why ``batch`` cannot be applied now (a message for the user), or None when it can."""
+    if batch.status in (ImportStatus.DRY_RUN, ImportStatus.REJECTED):
+        return None
+    if batch.status == ImportStatus.FAILED:
+        return _("This import failed and cannot be applied: {message}").format(
+            message=batch.message or FAILED_MESSAGE
+        )
+    if batch.status == ImportStatus.APPLIED:
+        return _("This batch is already imported.")
+    return _("This batch is still being checked or imported: wait for its job to finish.")
 
 
 def purge_old_uploads(now=None):

@@ -31,9 +31,7 @@ def _reasons(batch):
 
 
 def test_county_staff_may_not_rename_another_countys_branch(tmp_path, tree):
-    batch = _import(
-        tmp_path, [["LC-BR", "=HYPERLINK(1)", "PY-HEAD", PINGYANG]], tree.staff, HEADER
-    )
+    batch = _import(tmp_path, [["LC-BR", "=HYPERLINK(1)", "PY-HEAD", PINGYANG]], tree.staff, HEADER)
     assert batch.status == "rejected"
     assert not Bank.objects.filter(name__startswith="=").exists()
     assert Bank.objects.get(code="LC-BR").name == "温州银行鹿城支行"
@@ -123,7 +121,7 @@ def test_a_cycle_inside_the_file_is_refused_row_by_row(tmp_path, tree):
 
 
 def test_a_formula_in_a_bank_name_is_refused(tmp_path, tree):
-    for name in ("=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)"):
+    for name in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"):
         batch = _import(tmp_path, [["PY-BR", name, "PY-HEAD", PINGYANG]], None)
         assert _reasons(batch) == [
             (2, "文本不能以 =、+、- 或 @ 开头（电子表格会把它当作公式）。")
