@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,6 +6,7 @@ from core.api.serializers import JobSerializer
 from ..choices import ImportKind
 from ..models import Enterprise, ImportBatch, ImportRowError, Region
 from ..services.privacy import mask_name, mask_phone
+from ..services.uploads import validate_upload
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -101,6 +100,4 @@ class ImportUploadSerializer(serializers.Serializer):
     force = serializers.BooleanField(default=False)
 
     def validate_file(self, upload):
-        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
-            raise serializers.ValidationError(_("The file is larger than the upload limit."))
-        return upload
+        return validate_upload(upload)  # the same rule as the upload form

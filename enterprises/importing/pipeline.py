@@ -26,7 +26,7 @@ from ..models import ImportBatch, ImportRowError, Region
 from ..signals import batch_applied
 from . import normalise as n
 from . import sqlpath
-from .readers import FileRejected, check_csv, open_rows
+from .readers import FileRejected, check_file, open_rows
 from .specs import SPECS
 
 logger = logging.getLogger(__name__)
@@ -190,8 +190,7 @@ class _Run:
     # --- File-level checks ----------------------------------------------------------------
 
     def check_file(self, path, size, force):
-        if Path(self.batch.file_name or path).suffix.lower() == ".csv":
-            check_csv(path)
+        check_file(path, self.batch.file_name)
         if size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise FileRejected(
                 _("The file is larger than the limit of {mb} MB.").format(

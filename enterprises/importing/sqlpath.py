@@ -447,14 +447,14 @@ def stage(run):
     """
     path = run.batch.stored_file
     name = str(run.batch.file_name or path).lower()
-    xlsx = name.endswith((".xlsx", ".xlsm"))
+    xlsx = name.endswith(".xlsx")
     if xlsx:
         rows = iter_xlsx(path)
         try:
             header = next(rows)
         except StopIteration:
             raise Unavailable("empty workbook") from None
-    elif name.endswith((".csv", ".txt")) or "." not in name.rsplit("/", 1)[-1]:
+    elif name.endswith(".csv"):
         header = _csv_head(path)[2]
         if not header:
             raise Unavailable("no header")

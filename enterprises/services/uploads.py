@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from core.jobs import enqueue
 
 from ..choices import ImportStatus
 from ..importing.pipeline import FAILED_MESSAGE, file_sha256
+from ..importing.readers import FileRejected, check_head, file_type
 from ..models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,30 @@ logger = logging.getLogger(__name__)
 
 def uploads_folder():
     return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def validate_upload(upload):
+    """The one upload rule of the UI form and the API: size, extension, first bytes.
+
+    Raises ValidationError with a message for the user; returns the upload.
+    """
+    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _("The file is larger than the limit of {mb} MB.").format(
+                mb=settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)
+            )
+        )
+    try:
+        kind = file_type(upload.name)
+        upload.seek(0)
+        head = upload.read(64 * 1024)
+        upload.seek(0)
+        check_head(kind, head)
+    except FileRejected as exc:
+        raise ValidationError(str(exc.message)) from None
+    if not head:
+        raise ValidationError(_("The file is empty."))
+    return upload
 
 
 def create_batch_from_upload(user, kind, upload):
