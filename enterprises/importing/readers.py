@@ -41,10 +41,6 @@ def detect_encoding(path):
     return "utf-8"
 
 
-
-
-
-
 # The one rule of what may be imported, shared by the UI form, the API and the engine.
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 _XLSX_MAGIC = b"PK\x03\x04"
