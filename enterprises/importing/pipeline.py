@@ -349,6 +349,8 @@ class _Run:
         """Set-based checks against the database and the upsert, on the staged rows."""
         read = self.batch.rows_read
         self.progress(read, read, _("Checking against the database"), force=True)
+        if self.scope is not None and self.scope.bank_codes is not None:
+            self.resolve_bank_scope()
         getattr(self, f"resolve_{self.spec.kind}")()
         self.progress(read, read, _("Writing"), force=True)
         created, updated = getattr(self, f"apply_{self.spec.kind}")()
@@ -544,6 +546,30 @@ class _Run:
         )
 
     # --- Database checks (SQL over the staging table) ---------------------------------------
+
+    def resolve_bank_scope(self):
+        """A bank-scoped user (a bank's partner system) writes only rows of its own branches.
+
+        Kinds without a bank column (register, census, tax, negative lists) are not a bank's
+        data: every row is outside such a scope.
+        """
+        if not any(c.field == "bank_code" for c in self.spec.columns):
+            self.reject_rows(
+                "true",
+                self.column_header(self.spec.key[0]),
+                f"s.{self.spec.key[0]}",
+                _("Outside your scope: you may import only your bank's credit and loan data."),
+            )
+            return
+        codes = sorted(self.scope.bank_codes)
+        placeholders = ", ".join(["%s"] * len(codes)) or "NULL"
+        self.reject_rows(
+            f"s.bank_code NOT IN ({placeholders})" if codes else "true",
+            self.column_header("bank_code"),
+            "s.bank_code",
+            _("The bank is outside your scope."),
+            codes,
+        )
 
     def resolve_enterprise(self):
         self.sql(
