@@ -332,10 +332,10 @@ class _Run:
                             _("Duplicate key: same as row {row}.").format(row=first),
                         )
                         ok = False
-                if ok:
-                    for column_name, reason, value in row_check(values):
-                        self.error(row_no, header_of.get(column_name, column_name), value, reason)
-                        ok = False
+                # Every error of the row is reported, not only the first kind found (issue 12).
+                for column_name, reason, value in row_check(values):
+                    self.error(row_no, header_of.get(column_name, column_name), value, reason)
+                    ok = False
                 if ok:
                     writer.write(row_no, values)
                     self.staged += 1
@@ -454,13 +454,18 @@ class _Run:
             self._bank_codes = set(Bank.objects.values_list("code", flat=True))
         return self._bank_codes
 
+    # Row checks see every row, also one whose other cells failed: a value that failed (None)
+    # is not checked again.
+
     def check_registry(self, values):
         code = values["region_code"]
-        if code not in self._regions():
+        if code is None:
+            pass
+        elif code not in self._regions():
             yield "region_code", _("Unknown region code."), code
         elif self.region_prefix is not None and not code.startswith(self.region_prefix):
             yield "region_code", _("Outside your region."), code
-        if values["entity_type"] is None:
+        if values["entity_type"] is None and values["uscc"] is not None:
             values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
 
     def sql_check_registry(self, errors):
@@ -489,23 +494,26 @@ class _Run:
         return ()
 
     def check_negative(self, values):
-        if values["removed_on"] is not None and values["removed_on"] < values["listed_on"]:
+        removed, listed = values["removed_on"], values["listed_on"]
+        if removed is not None and listed is not None and removed < listed:
             yield "removed_on", _("Removed before it was listed."), values["removed_on"]
 
     def check_credit(self, values):
-        if values["bank_code"] not in self._banks():
+        if values["bank_code"] is not None and values["bank_code"] not in self._banks():
             yield "bank_code", _("Unknown bank code."), values["bank_code"]
 
     def check_loans(self, values):
-        if values["bank_code"] not in self._banks():
+        if values["bank_code"] is not None and values["bank_code"] not in self._banks():
             yield "bank_code", _("Unknown bank code."), values["bank_code"]
-        if values["matures_on"] <= values["disbursed_on"]:
+        if None not in (values["matures_on"], values["disbursed_on"]) and (
+            values["matures_on"] <= values["disbursed_on"]
+        ):
             yield (
                 "matures_on",
                 _("Matures on or before its disbursement date."),
                 values["matures_on"],
             )
-        if values["amount"] <= 0:
+        if values["amount"] is not None and values["amount"] <= 0:
             yield "amount", _("The amount must be greater than 0."), values["amount"]
         if values["is_renewal"] is None:
             values["is_renewal"] = False
@@ -532,7 +540,7 @@ class _Run:
                 _("List the regions this branch serves (inside your region)."),
                 raw,
             )
-        if values["parent_code"] == values["bank_code"]:
+        if values["parent_code"] is not None and values["parent_code"] == values["bank_code"]:
             yield "parent_code", _("A bank cannot be its own parent."), values["parent_code"]
 
     def limited_to_branches(self):

@@ -614,6 +614,8 @@ def _python_rows(run, mapping, errors):
     indexes = [index for _h, _c, _conv, index in mapping]
     fields = [c.field for c in run.spec.columns]
     required_reason = _("A value is required.")
+    row_check = getattr(run, f"check_{run.spec.kind}")
+    run._regions()  # loaded now: no other query may run while the cursor below is open
     writer = run.stage_writer()
     # A server-side cursor: a file may have many such rows, and they need not all be in memory.
     # The writer's COPYs run between its fetches; the rows it adds have bad = NULL.
@@ -643,7 +645,11 @@ def _python_rows(run, mapping, errors):
             if ok:
                 if run.spec.kind == ImportKind.REGISTRY and values["entity_type"] is None:
                     values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
-                writer.write(row_no, values)
+                writer.write(row_no, values)  # its row checks are SQL, on the staged rows
+            else:
+                # Every error of the row: its row checks too (issue 12).
+                for field, reason, value in row_check(values):
+                    errors.append((row_no, run.header_of.get(field, field), value, reason))
     if fetched:
         run.sql(f"DELETE FROM {STAGE} WHERE bad")
 
