@@ -43,6 +43,7 @@ def run_import(job):
             file_name=batch.file_name,
             dry_run=bool(job.params.get("dry_run")),
             force=bool(job.params.get("force")),
+            skip_bad_rows=bool(job.params.get("skip_bad_rows")),
             job=job,
             batch=batch,
         )

@@ -14,6 +14,7 @@ from .choices import (
     NegativeListType,
     RegionLevel,
     RegistrationStatus,
+    RejectionReason,
     TaxCreditRating,
 )
 
@@ -143,6 +144,21 @@ class ImportBatch(models.Model):
     rows_failed = models.PositiveIntegerField(_("rows with errors"), default=0)
     unknown_columns = models.JSONField(_("unknown columns"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
+    rejected_for = models.CharField(
+        _("rejected for"), max_length=20, choices=RejectionReason.choices, blank=True
+    )
+    skip_bad_rows = models.BooleanField(
+        _("bad rows skipped"),
+        default=False,
+        help_text=_("Applied without its bad rows, past the error threshold, by explicit choice."),
+    )
+    touched_regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("regions touched"),
+        blank=True,
+        related_name="+",
+        help_text=_("The regions of the rows this batch checked or wrote."),
+    )
 
     objects = RestrictedManager()
 
@@ -161,10 +177,34 @@ class ImportBatch(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
+        """The user's own batches, and those of their region: uploaded there or touching it."""
         q = Q(created_by_id=scope.user_id)
         if scope.region_prefix is not None:
-            q |= Q(region__code__startswith=scope.region_prefix)
+            touched = cls.touched_regions.through.objects.filter(
+                importbatch_id=OuterRef("pk"), region__code__startswith=scope.region_prefix
+            )
+            q |= Q(region__code__startswith=scope.region_prefix) | Exists(touched)
         return q
+
+    @property
+    def can_force(self):
+        """Force (import again) is only for a file rejected as already imported."""
+        return (
+            self.status == ImportStatus.REJECTED and self.rejected_for == RejectionReason.DUPLICATE
+        )
+
+    @property
+    def rows_valid(self):
+        return max(self.rows_read - self.rows_failed, 0)
+
+    @property
+    def can_skip_bad_rows(self):
+        """A batch rejected for too many bad rows may be applied without them (explicit choice)."""
+        return (
+            self.status == ImportStatus.REJECTED
+            and self.rejected_for == RejectionReason.TOO_MANY_ERRORS
+            and self.rows_valid > 0
+        )
 
 
 class Enterprise(models.Model):

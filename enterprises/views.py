@@ -130,11 +130,17 @@ def import_detail(request, pk):
 def import_apply(request, pk):
     _require_import(request)
     batch = get_batch_for_user(request, pk)
-    refusal = apply_refusal(batch)
+    force = bool(request.POST.get("force"))
+    skip_bad_rows = bool(request.POST.get("skip_bad_rows"))
+    refusal = apply_refusal(batch, force=force, skip_bad_rows=skip_bad_rows)
+    if refusal is None and (force or skip_bad_rows) and not request.POST.get("confirm"):
+        refusal = _("Tick the confirmation box first.")
     if refusal:
         messages.error(request, refusal)
         return redirect("enterprises:import_detail", pk=batch.pk)
-    job = enqueue_import(request.user, batch, force=bool(request.POST.get("force")))
+    job = enqueue_import(
+        request.user, batch, force=force or batch.forced, skip_bad_rows=skip_bad_rows
+    )
     return redirect("core:job_detail", pk=job.pk)
 
 

@@ -97,7 +97,14 @@ class ImportUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ImportKind.choices)
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=False)
-    force = serializers.BooleanField(default=False)
+    force = serializers.BooleanField(
+        default=False, help_text="Import a file already imported once more."
+    )
+    skip_bad_rows = serializers.BooleanField(
+        default=False,
+        help_text="Apply the valid rows even when more rows than the error threshold have "
+        "errors; the bad rows are skipped (default: strict, nothing is applied).",
+    )
 
     def validate_file(self, upload):
         return validate_upload(upload)  # the same rule as the upload form

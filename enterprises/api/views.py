@@ -46,7 +46,7 @@ class ImportBatchViewSet(
 ):
     """Import batches: multipart POST uploads a file and queues its import job.
 
-    POST fields: kind, file, dry_run (default false: apply at once), force. GET of one
+    POST fields: kind, file, dry_run (default false: apply at once), force, skip_bad_rows. GET of one
     batch shows its status, counts, job and row errors. Everything needs the import right.
     """
 
@@ -77,6 +77,12 @@ class ImportBatchViewSet(
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         batch = create_batch_from_upload(request.user, data["kind"], data["file"])
-        enqueue_import(request.user, batch, dry_run=data["dry_run"], force=data["force"])
+        enqueue_import(
+            request.user,
+            batch,
+            dry_run=data["dry_run"],
+            force=data["force"],
+            skip_bad_rows=data["skip_bad_rows"],
+        )
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.jobs import OutsideProgress
 
-from ..choices import ImportKind, ImportStatus
+from ..choices import ImportKind, ImportStatus, RejectionReason
 from ..models import ImportBatch, ImportRowError, Region
 from ..signals import batch_applied
 from . import normalise as n
@@ -87,19 +87,30 @@ def file_sha256(path):
 
 
 def import_file(
-    kind, path, *, user=None, file_name=None, dry_run=False, force=False, job=None, batch=None
+    kind,
+    path,
+    *,
+    user=None,
+    file_name=None,
+    dry_run=False,
+    force=False,
+    job=None,
+    batch=None,
+    skip_bad_rows=False,
 ):
     """Import ``path`` as ``kind``; return the ImportBatch (status applied, dry_run or rejected).
 
     ``user`` None is a system import with no region limit. ``batch`` lets a caller (the upload
-    view) pass a batch it created already; otherwise one is created.
+    view) pass a batch it created already; otherwise one is created. ``force`` imports a file
+    already imported once more; ``skip_bad_rows`` applies the valid rows even when more rows
+    than ``IMPORT_MAX_ERROR_RATE`` have errors (the bad ones are skipped; default strict).
     """
     # Row-error reasons and messages are stored in the site language (Chinese by default).
     with translation.override(settings.LANGUAGE_CODE):
-        return _import_file(kind, path, user, file_name, dry_run, force, job, batch)
+        return _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_bad_rows)
 
 
-def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
+def _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_bad_rows=False):
     path = Path(path)
     spec = SPECS[ImportKind(kind)]
     size = path.stat().st_size
@@ -114,6 +125,8 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         )
     batch.file_size = size
     batch.forced = force
+    batch.skip_bad_rows = skip_bad_rows
+    batch.rejected_for = ""
     batch.status = ImportStatus.RUNNING
     batch.rows_read = batch.rows_created = batch.rows_updated = 0
     batch.rows_unchanged = batch.rows_failed = 0
@@ -128,7 +141,7 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         with transaction.atomic():
             run.execute()
             rate = run.failed_rows / batch.rows_read
-            if rate > settings.IMPORT_MAX_ERROR_RATE:
+            if rate > settings.IMPORT_MAX_ERROR_RATE and not (skip_bad_rows and run.staged):
                 raise FileRejected(
                     _(
                         "{failed} of {total} rows have errors ({rate:.1%}, more than the "
@@ -138,13 +151,15 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
                         total=batch.rows_read,
                         rate=rate,
                         limit=settings.IMPORT_MAX_ERROR_RATE,
-                    )
+                    ),
+                    reason=RejectionReason.TOO_MANY_ERRORS,
                 )
             if dry_run:
                 raise _Rollback
     except FileRejected as exc:
         batch.status = ImportStatus.REJECTED
-        batch.message = str(exc.message)
+        batch.rejected_for = exc.reason
+        batch.message = safe_text(exc.message)
         batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
     except _Rollback:
         batch.status = ImportStatus.DRY_RUN
@@ -165,6 +180,7 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
     batch.rows_failed = run.failed_rows
     batch.unknown_columns = [safe_text(c) for c in run.unknown_columns]
     batch.save()
+    batch.touched_regions.set(run.touched)
     run.store_errors()
     if batch.status == ImportStatus.APPLIED:
         transaction.on_commit(lambda: batch_applied.send(sender=ImportBatch, batch=batch))
@@ -183,6 +199,7 @@ class _Run:
         self.errors = []  # (row, column, value, reason, is_warning)
         self.failed = set()
         self.unknown_columns = []
+        self.touched = []
         self.staged = 0
         self.postgres = connection.vendor == "postgresql"
         self._progress = OutsideProgress(job)
@@ -217,7 +234,8 @@ class _Run:
                         when=timezone.localtime(earlier.applied_at or earlier.created_at).strftime(
                             "%Y-%m-%d %H:%M"
                         ),
-                    )
+                    ),
+                    reason=RejectionReason.DUPLICATE,
                 )
 
     @property
@@ -352,6 +370,7 @@ class _Run:
         if self.scope is not None and self.scope.bank_codes is not None:
             self.resolve_bank_scope()
         getattr(self, f"resolve_{self.spec.kind}")()
+        self.touched = self.touched_regions()
         self.progress(read, read, _("Writing"), force=True)
         created, updated = getattr(self, f"apply_{self.spec.kind}")()
         self.batch.rows_created = created
@@ -554,6 +573,24 @@ class _Run:
         )
 
     # --- Database checks (SQL over the staging table) ---------------------------------------
+
+    def touched_regions(self):
+        """The region codes of the checked rows: the batch belongs to them (issue 12)."""
+        if self.spec.kind == ImportKind.REGISTRY:
+            rows = self.sql(f"SELECT DISTINCT region_code FROM {STAGE}")
+        elif self.spec.kind == ImportKind.BANKS:
+            rows = self.sql(
+                "SELECT DISTINCT region_id FROM banks_bank_service_regions "
+                f"WHERE bank_id IN (SELECT bank_code FROM {STAGE})"
+            )
+            staged = self.sql(f"SELECT service_regions FROM {STAGE} WHERE service_regions <> ''")
+            rows += [(code,) for (text,) in staged for code in text.split(";")]
+        else:
+            rows = self.sql(
+                f"SELECT DISTINCT e.region_id FROM {STAGE} s "
+                "JOIN enterprises_enterprise e ON e.id = s.enterprise_id"
+            )
+        return sorted({code for (code,) in rows if code})
 
     def resolve_bank_scope(self):
         """A bank-scoped user (a bank's partner system) writes only rows of its own branches.

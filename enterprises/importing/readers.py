@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 class FileRejected(Exception):
     """The file as a whole cannot be imported; the message is for the user."""
 
-    def __init__(self, message):
+    def __init__(self, message, reason="file"):
         super().__init__(str(message))
         self.message = message
+        self.reason = reason  # a choices.RejectionReason value
 
 
 # .xlsx safety limits: an honest sheet compresses maybe 10-20×; a zip bomb far more.

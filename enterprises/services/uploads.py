@@ -70,14 +70,13 @@ def create_batch_from_upload(user, kind, upload):
     )
 
 
-def enqueue_import(user, batch, *, dry_run=False, force=False):
+def enqueue_import(user, batch, *, dry_run=False, force=False, skip_bad_rows=False):
+    """Queue the import job of ``batch`` (see ``import_file`` for the options)."""
+    params = {"batch": batch.pk, "dry_run": dry_run, "force": force}
+    if skip_bad_rows:
+        params["skip_bad_rows"] = True
     with transaction.atomic():
-        job = enqueue(
-            "import",
-            user=user,
-            region=batch.region,
-            params={"batch": batch.pk, "dry_run": dry_run, "force": force},
-        )
+        job = enqueue("import", user=user, region=batch.region, params=params)
         ImportBatch.objects.filter(pk=batch.pk).update(job=job)
     return job
 
@@ -94,10 +93,24 @@ def settle_stuck_batches(queryset=None):
     ).update(status=ImportStatus.FAILED, message=str(FAILED_MESSAGE))
 
 
-def apply_refusal(batch):
-    """Why ``batch`` cannot be applied now (a message for the user), or None when it can."""
-    if batch.status in (ImportStatus.DRY_RUN, ImportStatus.REJECTED):
+def apply_refusal(batch, *, force=False, skip_bad_rows=False):
+    """Why ``batch`` cannot be applied now (a message for the user), or None when it can.
+
+    A dry run is applied as it is; a rejected batch only with the choice its rejection
+    allows: ``force`` for a file already imported, ``skip_bad_rows`` for too many bad rows.
+    """
+    if batch.status == ImportStatus.DRY_RUN and not (force or skip_bad_rows):
         return None
+    if batch.status in (ImportStatus.DRY_RUN, ImportStatus.REJECTED):
+        if force and batch.can_force and not skip_bad_rows:
+            return None
+        if skip_bad_rows and batch.can_skip_bad_rows and not force:
+            return None
+        if batch.status == ImportStatus.REJECTED:
+            return _("This batch was rejected: {message} Fix the file and upload it again.").format(
+                message=batch.message
+            )
+        return _("This choice is not available for this batch.")
     if batch.status == ImportStatus.FAILED:
         return _("This import failed and cannot be applied: {message}").format(
             message=batch.message or FAILED_MESSAGE
