@@ -1,3 +1,6 @@
+import operator
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -31,6 +34,17 @@ SOURCE_DEPARTMENTS = {
 }
 
 
+# The tables tying an enterprise to a bank (models with ``enterprise`` and ``bank`` foreign
+# keys), registered from the ready() of the apps that own them (banks: assignments; loans:
+# loans and credit snapshots), so that this app imports neither.
+ENTERPRISE_BANK_LINKS = []
+
+
+def register_bank_link(model):
+    if model not in ENTERPRISE_BANK_LINKS:
+        ENTERPRISE_BANK_LINKS.append(model)
+
+
 def enterprise_scope_q(scope, path=""):
     """Q selecting rows whose enterprise (reached by ``path``, e.g. "enterprise__") is in scope.
 
@@ -38,20 +52,17 @@ def enterprise_scope_q(scope, path=""):
     Bank scope: the enterprise is assigned to, borrows from, or has credit at one of the branches.
     Both set (a partner system of a bank, limited to a region): both must hold.
     """
-    from banks.models import BankAssignment
-    from loans.models import CreditSnapshot, Loan
-
     q = Q()
     if scope.region_prefix is not None:
         q &= Q(**{f"{path}region__code__startswith": scope.region_prefix})
     if scope.bank_codes is not None:
         outer = OuterRef(path.removesuffix("__") or "pk")
         codes = list(scope.bank_codes)
-        q &= (
-            Exists(BankAssignment.objects.filter(enterprise=outer, bank_id__in=codes))
-            | Exists(Loan.objects.filter(enterprise=outer, bank_id__in=codes))
-            | Exists(CreditSnapshot.objects.filter(enterprise=outer, bank_id__in=codes))
-        )
+        links = [
+            Exists(model.objects.filter(enterprise=outer, bank_id__in=codes))
+            for model in ENTERPRISE_BANK_LINKS
+        ]
+        q &= reduce(operator.or_, links) if links else Q(pk__in=[])
     return q
 
 

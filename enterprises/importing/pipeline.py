@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
@@ -32,26 +33,6 @@ from .specs import SPECS
 logger = logging.getLogger(__name__)
 
 STAGE = sqlpath.STAGE
-CITY_PREFIX_LENGTH = 4  # 3303: city-level staff may change institutions and the branch tree
-BANK_TREE_MAX_DEPTH = 32
-# Staged rows whose parent chain (staged parents first, then the stored ones) comes back to
-# them: a cycle anywhere in the tree, not only a bank being its own parent.
-BANK_CYCLE_SQL = f"""
-WITH RECURSIVE edges (code, parent) AS (
-    SELECT bank_code, parent_code FROM {STAGE}
-    UNION ALL
-    SELECT code, parent_id FROM banks_bank
-    WHERE code NOT IN (SELECT bank_code FROM {STAGE})
-),
-walk (start, node, depth) AS (
-    SELECT code, parent, 1 FROM edges
-    WHERE parent IS NOT NULL AND code IN (SELECT bank_code FROM {STAGE})
-    UNION ALL
-    SELECT w.start, e.parent, w.depth + 1 FROM walk w JOIN edges e ON e.code = w.node
-    WHERE w.node <> w.start AND e.parent IS NOT NULL AND w.depth < %(depth)s
-)
-SELECT o.row_no FROM {STAGE} o WHERE o.bank_code IN (SELECT start FROM walk WHERE node = start)
-"""
 MAX_STORED_ERRORS = 100_000
 _SQL_TYPES = {
     "text": "text",
@@ -112,7 +93,7 @@ def import_file(
 
 def _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_bad_rows=False):
     path = Path(path)
-    spec = SPECS[ImportKind(kind)]
+    spec = SPECS[ImportKind(kind)]  # registered by each app's ready() (see specs.py)
     size = path.stat().st_size
     if batch is None:
         batch = ImportBatch(
@@ -188,6 +169,10 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_b
 
 
 class _Run:
+    """One import of one file: the engine's state and the helpers the kinds' hooks use."""
+
+    STAGE = STAGE
+
     def __init__(self, spec, batch, user, job):
         self.spec = spec
         self.batch = batch
@@ -297,10 +282,9 @@ class _Run:
         self.create_stage()
         estimate = self.estimate_rows()
         # Reference sets are loaded now: no other query may run while COPY streams.
-        self._regions()
-        self._banks()
+        self.load_references()
         writer = self.stage_writer()
-        row_check = getattr(self, f"check_{self.spec.kind}")
+        row_check = self.row_check
         keys = {}
         key_fields = self.spec.key
         read = 0
@@ -369,10 +353,14 @@ class _Run:
         self.progress(read, read, _("Checking against the database"), force=True)
         if self.scope is not None and self.scope.bank_codes is not None:
             self.resolve_bank_scope()
-        getattr(self, f"resolve_{self.spec.kind}")()
+        self.spec.resolve(self)
         self.touched = self.touched_regions()
         self.progress(read, read, _("Writing"), force=True)
-        created, updated = getattr(self, f"apply_{self.spec.kind}")()
+        if self.spec.apply is not None:
+            created, updated = self.spec.apply(self)
+        else:
+            created, updated = self.upsert_spec(self.spec.upsert)
+        self.spec.after_apply(self)
         self.batch.rows_created = created
         self.batch.rows_updated = updated
         self.batch.rows_unchanged = self.staged - created - updated
@@ -408,8 +396,8 @@ class _Run:
         return 0
 
     def stage_columns(self):
-        # Every kind but banks refers to an enterprise, resolved from the USCC in SQL.
-        extra = [] if self.spec.kind == ImportKind.BANKS else [("enterprise_id", "bigint")]
+        # A kind's enterprise is resolved from the USCC in SQL, into enterprise_id.
+        extra = [("enterprise_id", "bigint")] if self.spec.refers_to_enterprise else []
         return [(c.field, _SQL_TYPES[c.sql_type]) for c in self.spec.columns] + extra
 
     def create_stage(self, extra=None):
@@ -461,136 +449,46 @@ class _Run:
 
     # --- Row checks (Python, per row) -------------------------------------------------------
 
-    def _regions(self):
+    def region_codes(self):
         if not hasattr(self, "_region_codes"):
             self._region_codes = set(Region.objects.values_list("code", flat=True))
         return self._region_codes
 
-    def _banks(self):
-        if not hasattr(self, "_bank_codes"):
-            from banks.models import Bank
+    def load_references(self):
+        """Load the region codes and the keys of every referenced table, once, up front."""
+        self.region_codes()
+        self.references = {
+            ref.field: set(apps.get_model(ref.model).objects.values_list("pk", flat=True))
+            for ref in self.spec.references
+        }
 
-            self._bank_codes = set(Bank.objects.values_list("code", flat=True))
-        return self._bank_codes
+    def row_check(self, values):
+        """The kind's reference checks, then its own row checks (see specs.KindSpec).
 
-    # Row checks see every row, also one whose other cells failed: a value that failed (None)
-    # is not checked again.
-
-    def check_registry(self, values):
-        code = values["region_code"]
-        if code is None:
-            pass
-        elif code not in self._regions():
-            yield "region_code", _("Unknown region code."), code
-        elif self.region_prefix is not None and not code.startswith(self.region_prefix):
-            yield "region_code", _("Outside your region."), code
-        if values["entity_type"] is None and values["uscc"] is not None:
-            values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
-
-    def sql_check_registry(self, errors):
-        """check_registry over the staged rows (fast path); appends to ``errors``."""
-        column = self.column_header("region_code")
-        failing = self.sql(
-            f"SELECT row_no, region_code FROM {STAGE} s WHERE NOT EXISTS "
-            "(SELECT 1 FROM enterprises_region r WHERE r.code = s.region_code)"
-        )
-        errors += [(row, column, code, _("Unknown region code.")) for row, code in failing]
-        if self.region_prefix is not None:
-            outside = self.sql(
-                f"SELECT row_no, region_code FROM {STAGE} s WHERE s.region_code NOT LIKE %s "
-                "AND EXISTS (SELECT 1 FROM enterprises_region r WHERE r.code = s.region_code)",
-                (self.region_prefix + "%",),
-            )
-            errors += [(row, column, code, _("Outside your region.")) for row, code in outside]
-            failing += outside
-        if failing:
-            self.sql(f"DELETE FROM {STAGE} WHERE row_no = ANY(%s)", ([r for r, _c in failing],))
-
-    def check_census(self, values):
-        return ()
-
-    def check_tax(self, values):
-        return ()
-
-    def check_negative(self, values):
-        removed, listed = values["removed_on"], values["listed_on"]
-        if removed is not None and listed is not None and removed < listed:
-            yield "removed_on", _("Removed before it was listed."), values["removed_on"]
-
-    def check_credit(self, values):
-        if values["bank_code"] is not None and values["bank_code"] not in self._banks():
-            yield "bank_code", _("Unknown bank code."), values["bank_code"]
-
-    def check_loans(self, values):
-        if values["bank_code"] is not None and values["bank_code"] not in self._banks():
-            yield "bank_code", _("Unknown bank code."), values["bank_code"]
-        if None not in (values["matures_on"], values["disbursed_on"]) and (
-            values["matures_on"] <= values["disbursed_on"]
-        ):
-            yield (
-                "matures_on",
-                _("Matures on or before its disbursement date."),
-                values["matures_on"],
-            )
-        if values["amount"] is not None and values["amount"] <= 0:
-            yield "amount", _("The amount must be greater than 0."), values["amount"]
-        if values["is_renewal"] is None:
-            values["is_renewal"] = False
-
-    def check_banks(self, values):
-        raw = values["service_regions"]
-        if raw:
-            codes = [
-                c.strip()
-                for c in raw.replace("；", ";").replace("，", ",").replace(",", ";").split(";")
-            ]
-            codes = [c for c in codes if c]
-            unknown = [c for c in codes if c not in self._regions()]
-            if unknown:
-                yield "service_regions", _("Unknown region code."), ";".join(unknown)
-            values["service_regions"] = ";".join(codes)
-            if self.region_prefix is not None:
-                outside = [c for c in codes if not c.startswith(self.region_prefix)]
-                if outside:
-                    yield "service_regions", _("Outside your region."), ";".join(outside)
-        elif "service_regions" in self.present_fields and self.limited_to_branches():
-            yield (
-                "service_regions",
-                _("List the regions this branch serves (inside your region)."),
-                raw,
-            )
-        if values["parent_code"] is not None and values["parent_code"] == values["bank_code"]:
-            yield "parent_code", _("A bank cannot be its own parent."), values["parent_code"]
-
-    def limited_to_branches(self):
-        """County (or township) staff: only branches serving their region, never the tree.
-
-        Institutions (banks with no parent) and the branch tree are changed only by city-level
-        staff (a region prefix of 4 digits or fewer), administrators and system imports.
+        Row checks see every row, also one whose other cells failed: a value that failed
+        (None) is not checked again, and every error of the row is reported (issue 12).
         """
-        return self.scope is not None and (
-            self.region_prefix is None or len(self.region_prefix) > CITY_PREFIX_LENGTH
-        )
+        for ref in self.spec.references:
+            value = values[ref.field]
+            if value is not None and value not in self.references[ref.field]:
+                yield ref.field, ref.reason, value
+        yield from self.spec.row_check(self, values)
 
     # --- Database checks (SQL over the staging table) ---------------------------------------
 
     def touched_regions(self):
         """The region codes of the checked rows: the batch belongs to them (issue 12)."""
-        if self.spec.kind == ImportKind.REGISTRY:
-            rows = self.sql(f"SELECT DISTINCT region_code FROM {STAGE}")
-        elif self.spec.kind == ImportKind.BANKS:
-            rows = self.sql(
-                "SELECT DISTINCT region_id FROM banks_bank_service_regions "
-                f"WHERE bank_id IN (SELECT bank_code FROM {STAGE})"
-            )
-            staged = self.sql(f"SELECT service_regions FROM {STAGE} WHERE service_regions <> ''")
-            rows += [(code,) for (text,) in staged for code in text.split(";")]
+        if self.spec.touched_regions is not None:
+            codes = self.spec.touched_regions(self)
         else:
-            rows = self.sql(
-                f"SELECT DISTINCT e.region_id FROM {STAGE} s "
-                "JOIN enterprises_enterprise e ON e.id = s.enterprise_id"
-            )
-        return sorted({code for (code,) in rows if code})
+            codes = [
+                code
+                for (code,) in self.sql(
+                    f"SELECT DISTINCT e.region_id FROM {STAGE} s "
+                    "JOIN enterprises_enterprise e ON e.id = s.enterprise_id"
+                )
+            ]
+        return sorted({code for code in codes if code})
 
     def resolve_bank_scope(self):
         """A bank-scoped user (a bank's partner system) writes only rows of its own branches.
@@ -635,121 +533,6 @@ class _Run:
                 "s.uscc",
                 _("The enterprise is outside your region."),
                 (self.region_prefix + "%",),
-            )
-
-    def resolve_registry(self):
-        if self.region_prefix is not None:
-            # Nobody moves an enterprise out of someone else's region by re-registering it.
-            self.reject_rows(
-                "EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = s.uscc "
-                "AND e.region_id NOT LIKE %s)",
-                self.column_header("uscc"),
-                "s.uscc",
-                _("The enterprise is registered outside your region."),
-                (self.region_prefix + "%",),
-            )
-
-    def resolve_census(self):
-        self.resolve_enterprise()
-        rows = self.sql(
-            f"SELECT s.row_no, s.name FROM {STAGE} s JOIN enterprises_enterprise e "
-            "ON e.id = s.enterprise_id WHERE s.name IS NOT NULL AND s.name <> e.name "
-            "ORDER BY s.row_no"
-        )
-        for row_no, name in rows:
-            self.error(
-                row_no,
-                self.column_header("name"),
-                name,
-                _("The name differs from the register (warning only)."),
-                warning=True,
-            )
-
-    resolve_tax = resolve_credit = resolve_negative = resolve_enterprise
-
-    def resolve_loans(self):
-        self.resolve_enterprise()
-        self.reject_rows(
-            "s.is_renewal AND s.renews_loan_no IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM loans_loan l WHERE l.bank_id = s.bank_code "
-            "AND l.loan_no = s.renews_loan_no) "
-            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} o WHERE o.bank_code = s.bank_code "
-            "AND o.loan_no = s.renews_loan_no)",
-            self.column_header("renews_loan_no"),
-            "s.renews_loan_no",
-            _("The original loan is neither in the system nor in this file."),
-        )
-
-    def resolve_banks(self):
-        self.reject_rows(
-            "s.parent_code IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM banks_bank b WHERE b.code = s.parent_code) "
-            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} o WHERE o.bank_code = s.parent_code)",
-            self.column_header("parent_code"),
-            "s.parent_code",
-            _("The parent institution is neither in the system nor in this file."),
-        )
-        if self.scope is not None:
-            self.resolve_banks_scope()
-        if "parent_code" in self.present_fields:
-            self.reject_rows(
-                f"s.row_no IN ({BANK_CYCLE_SQL})",
-                self.column_header("parent_code"),
-                "s.parent_code",
-                _("This parent makes a cycle in the branch tree."),
-                {"depth": BANK_TREE_MAX_DEPTH},
-            )
-
-    def resolve_banks_scope(self):
-        """Who may change which bank (issue 10): set-based over the staged rows."""
-        code = self.column_header("bank_code")
-        if self.region_prefix is None:
-            self.reject_rows(
-                "true", code, "s.bank_code", _("You may not change the bank directory.")
-            )
-            return
-        # A branch serving any region outside the uploader's is not theirs to change.
-        self.reject_rows(
-            "EXISTS (SELECT 1 FROM banks_bank_service_regions t WHERE t.bank_id = s.bank_code "
-            "AND t.region_id NOT LIKE %(prefix)s)",
-            code,
-            "s.bank_code",
-            _("This bank also serves regions outside yours: you may not change it."),
-            {"prefix": self.region_prefix + "%"},
-        )
-        if not self.limited_to_branches():
-            return
-        existing = "EXISTS (SELECT 1 FROM banks_bank b WHERE b.code = s.bank_code)"
-        if "parent_code" in self.present_fields:
-            institution = "s.parent_code IS NULL"
-            self.reject_rows(
-                f"s.parent_code IS NOT NULL AND {existing} AND NOT EXISTS (SELECT 1 FROM "
-                "banks_bank b WHERE b.code = s.bank_code AND b.parent_id = s.parent_code)",
-                self.column_header("parent_code"),
-                "s.parent_code",
-                _("Only city task-force staff or administrators change the branch tree."),
-            )
-        else:
-            institution = (
-                f"NOT {existing} OR EXISTS (SELECT 1 FROM banks_bank b "
-                "WHERE b.code = s.bank_code AND b.parent_id IS NULL)"
-            )
-        self.reject_rows(
-            institution,
-            code,
-            "s.bank_code",
-            _(
-                "Only city task-force staff or administrators create or change institutions "
-                "(banks with no parent)."
-            ),
-        )
-        if "service_regions" not in self.present_fields:
-            self.reject_rows(
-                "NOT EXISTS (SELECT 1 FROM banks_bank_service_regions t "
-                "WHERE t.bank_id = s.bank_code)",
-                code,
-                "s.bank_code",
-                _("This bank serves no region of yours: you may not change it."),
             )
 
     # --- Upserts ----------------------------------------------------------------------------
@@ -825,162 +608,12 @@ class _Run:
         """
         return _ReplicaMode(self, table, checked)
 
-    def apply_registry(self):
-        optional = {
-            "legal_rep": "COALESCE(s.legal_rep, '')",
-            "phone": "COALESCE(s.phone, '')",
-            "registered_capital": "s.registered_capital",
-            "industry_code": "COALESCE(s.industry_code, '')",
-            "address": "COALESCE(s.address, '')",
-            "employees": "s.employees",
-            "size": "COALESCE(s.size, '')",
-        }
-        columns = [
-            ("uscc", "s.uscc"),
-            ("name", "s.name"),
-            ("entity_type", "s.entity_type"),
-            ("established_on", "s.established_on"),
-            ("status", "s.status"),
-            ("region_id", "s.region_code"),
-            *optional.items(),
-            ("batch_id", "%(batch)s"),
-            ("created_at", "%(now)s"),
-            ("updated_at", "%(now)s"),
-        ]
-        compare = ["name", "entity_type", "established_on", "status", "region_id"]
-        compare += [c for c in optional if c in self.present_fields]
-        checked = {
-            "region_id": "SELECT 1 FROM enterprises_region WHERE code IN "
-            f"(SELECT DISTINCT region_code FROM {STAGE})",
-            "batch_id": "SELECT 1 FROM enterprises_importbatch WHERE id = %(batch)s",
-        }
-        # A first load is sorted by USCC; byte order (COLLATE "C") sorts a million rows ~0.4 s
-        # faster than the database collation and is the same order for these ASCII codes.
-        with self.without_fk_triggers("enterprises_enterprise", checked):
-            return self.upsert(
-                "enterprises_enterprise", ["uscc"], columns, compare, order='s.uscc COLLATE "C"'
-            )
-
-    def _record_upsert(self, table, conflict, fields, defaults=None):
-        defaults = defaults or {}
-        columns = [("enterprise_id", "s.enterprise_id")]
-        for field in fields:
-            expr = f"s.{field}"
-            if field in defaults:
-                expr = f"COALESCE(s.{field}, {defaults[field]})"
-            columns.append((field, expr))
-        columns.append(("batch_id", "%(batch)s"))
-        compare = [f for f in fields if f not in conflict and (f in self.present_fields)]
-        return self.upsert(table, conflict, columns, compare)
-
-    def apply_census(self):
-        return self._record_upsert(
-            "enterprises_censusrecord",
-            ["enterprise_id", "census_year"],
-            ["census_year", "is_active", "revenue", "employees"],
-            {"is_active": "true"},
-        )
-
-    def apply_tax(self):
-        return self._record_upsert(
-            "enterprises_taxrecord",
-            ["enterprise_id", "tax_year"],
-            ["tax_year", "credit_rating", "tax_paid", "export_rebate", "taxable_sales"],
-        )
-
-    def apply_negative(self):
-        return self._record_upsert(
-            "enterprises_negativelistentry",
-            ["enterprise_id", "list_type", "listed_on"],
-            ["list_type", "listed_on", "removed_on", "source", "note"],
-            {"source": "''", "note": "''"},
-        )
-
-    def apply_credit(self):
-        columns = [
-            ("enterprise_id", "s.enterprise_id"),
-            ("bank_id", "s.bank_code"),
-            ("as_of", "s.as_of"),
-            ("credit_limit", "s.credit_limit"),
-            ("loan_balance", "s.loan_balance"),
-            ("first_loan_date", "s.first_loan_date"),
-            ("batch_id", "%(batch)s"),
-        ]
-        compare = [
-            c
-            for c in ("credit_limit", "loan_balance", "first_loan_date")
-            if c in self.present_fields
-        ]
-        return self.upsert(
-            "loans_creditsnapshot", ["enterprise_id", "bank_id", "as_of"], columns, compare
-        )
-
-    def apply_loans(self):
-        columns = [
-            ("bank_id", "s.bank_code"),
-            ("loan_no", "s.loan_no"),
-            ("enterprise_id", "s.enterprise_id"),
-            ("disbursed_on", "s.disbursed_on"),
-            ("matures_on", "s.matures_on"),
-            ("amount", "s.amount"),
-            ("balance", "s.balance"),
-            ("product", "s.product"),
-            ("guarantee", "s.guarantee"),
-            ("rate", "s.rate"),
-            ("is_renewal", "COALESCE(s.is_renewal, false)"),
-            ("renews_loan_no", "COALESCE(s.renews_loan_no, '')"),
-            ("batch_id", "%(batch)s"),
-        ]
-        compare = ["enterprise_id", "disbursed_on", "matures_on", "amount", "product", "guarantee"]
-        compare += [
-            c
-            for c in ("balance", "rate", "is_renewal", "renews_loan_no")
-            if c in self.present_fields
-        ]
-        result = self.upsert("loans_loan", ["bank_id", "loan_no"], columns, compare)
-        self.sql(
-            "UPDATE loans_loan SET renews_id = (SELECT o.id FROM loans_loan o "
-            "WHERE o.bank_id = loans_loan.bank_id AND o.loan_no = loans_loan.renews_loan_no) "
-            "WHERE batch_id = %s AND renews_loan_no <> ''",
-            (self.batch.pk,),
-        )
-        return result
-
-    def apply_banks(self):
-        from banks.models import Bank
-
-        columns = [
-            ("code", "s.bank_code"),
-            ("name", "s.name"),
-            ("parent_id", "s.parent_code"),
-            ("level", "COALESCE(s.level, '')"),
-            ("capacity", "s.capacity"),
-            ("batch_id", "%(batch)s"),
-        ]
-        compare = ["name"] + [
-            target
-            for target, field in (
-                ("parent_id", "parent_code"),
-                ("level", "level"),
-                ("capacity", "capacity"),
-            )
-            if field in self.present_fields
-        ]
-        result = self.upsert("banks_bank", ["code"], columns, compare)
-        if "service_regions" in self.present_fields:
-            through = Bank.service_regions.through
-            rows = self.sql(f"SELECT bank_code, service_regions FROM {STAGE}")
-            codes = [code for code, _r in rows]
-            through.objects.filter(bank_id__in=codes).delete()
-            through.objects.bulk_create(
-                [
-                    through(bank_id=code, region_id=region)
-                    for code, regions in rows
-                    if regions
-                    for region in dict.fromkeys(regions.split(";"))
-                ]
-            )
-        return result
+    def upsert_spec(self, upsert):
+        """The kind's declared upsert (specs.Upsert) into its model's table."""
+        table = apps.get_model(upsert.model)._meta.db_table
+        compare = list(upsert.compare)
+        compare += [c for c, f in upsert.compare_present if f in self.present_fields]
+        return self.upsert(table, list(upsert.conflict), list(upsert.columns), compare)
 
 
 class _ReplicaMode:
