@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class BanksConfig(AppConfig):
     name = "banks"
     verbose_name = _("Banks")
+
+    def ready(self):
+        from enterprises.models import register_bank_link
+
+        from .imports import register_kinds
+        from .models import BankAssignment
+
+        register_kinds()
+        register_bank_link(BankAssignment)

@@ -2,8 +2,8 @@
 
 Usage:  .venv/bin/python benchmarks/import_registry.py N
 
-Uses a separate PostgreSQL database ``rongxie_bench_import`` on the local server (created and
-migrated when missing; its enterprise table is emptied at the start). In one run it:
+Uses a separate PostgreSQL database ``rongxie_bench_import`` (or ``$BENCH_DB_NAME``) on the
+local server (created and migrated when missing; its enterprise table is emptied at the start). In one run it:
 
 1. generates an N-row registry CSV (valid USCCs, Wenzhou townships, every column of the spec);
 2. (a) baseline: a bare ``COPY … FROM STDIN (FORMAT csv)`` of that file into an equivalent
@@ -28,7 +28,8 @@ from pathlib import Path
 
 import common
 
-DB_NAME = "rongxie_bench_import"
+# BENCH_DB_NAME: another database name, so parallel branches do not share one.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "rongxie_bench_import")
 common.use_database(DB_NAME)
 os.environ.setdefault("IMPORT_MAX_UPLOAD_MB", "2000")
 

@@ -104,6 +104,14 @@ class ImportKind(models.TextChoices):
     BANKS = "banks", _("Banks and branches")
 
 
+class RejectionReason(models.TextChoices):
+    """Why a batch was rejected: it decides what the batch page offers next."""
+
+    FILE = "file", _("The file cannot be read")
+    DUPLICATE = "duplicate", _("Already imported")
+    TOO_MANY_ERRORS = "too_many_errors", _("Too many rows with errors")
+
+
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     DRY_RUN = "dry_run", _("Dry run")

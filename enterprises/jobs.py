@@ -1,6 +1,8 @@
 """Job handlers of the enterprises app: running an uploaded import batch, and the part of the
 job page that shows an import's outcome (row errors, links to fix and upload again)."""
 
+import logging
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -12,6 +14,7 @@ from core.panels import register_panel
 
 from .choices import ImportStatus
 from .importing import import_file
+from .importing.pipeline import FAILED_MESSAGE
 from .models import ImportBatch
 
 IMPORT_KIND = "import"
@@ -19,6 +22,8 @@ IMPORT_KIND = "import"
 # as what would happen: nothing is written.
 DRY_RUN_KIND = "import.dry_run"
 PANEL_ERRORS = 50
+
+logger = logging.getLogger(__name__)
 
 
 @job_handler(
@@ -54,22 +59,33 @@ def run_import(job):
     dry_run = is_dry_run(job)
     job.result_url = reverse("enterprises:import_detail", args=[batch.pk])
     job.report(done=0, step=_("Reading rows"), force=True)
-    batch = import_file(
-        batch.kind,
-        batch.stored_file,
-        user=job.created_by,
-        file_name=batch.file_name,
-        dry_run=dry_run,
-        force=bool(job.params.get("force")),
-        job=job,
-        batch=batch,
-    )
+    try:
+        batch = import_file(
+            batch.kind,
+            batch.stored_file,
+            user=job.created_by,
+            file_name=batch.file_name,
+            dry_run=dry_run,
+            force=bool(job.params.get("force")),
+            skip_bad_rows=bool(job.params.get("skip_bad_rows")),
+            job=job,
+            batch=batch,
+        )
+    except Exception:
+        # import_file settles the batch itself; this is the last guard (e.g. the file vanished):
+        # the batch ends failed and the user reads a plain reason, never a database message.
+        logger.exception("import job %s failed", job.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.FAILED, message=str(FAILED_MESSAGE)
+        )
+        raise JobError(str(FAILED_MESSAGE)) from None
     # The engine's last step is "Writing", which a dry run or a rejected file never did.
     if batch.status == ImportStatus.REJECTED:
         if dry_run:
             job.step = str(_("Trial import rejected: nothing was written."))
         else:
             job.step = str(_("Rejected: nothing was written."))
+    if batch.status in (ImportStatus.REJECTED, ImportStatus.FAILED):
         raise JobError(batch.message)
     if dry_run:
         job.step = str(_("Trial import finished: nothing was written."))

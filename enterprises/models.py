@@ -1,3 +1,6 @@
+import operator
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -14,6 +17,7 @@ from .choices import (
     NegativeListType,
     RegionLevel,
     RegistrationStatus,
+    RejectionReason,
     TaxCreditRating,
 )
 
@@ -30,6 +34,17 @@ SOURCE_DEPARTMENTS = {
 }
 
 
+# The tables tying an enterprise to a bank (models with ``enterprise`` and ``bank`` foreign
+# keys), registered from the ready() of the apps that own them (banks: assignments; loans:
+# loans and credit snapshots), so that this app imports neither.
+ENTERPRISE_BANK_LINKS = []
+
+
+def register_bank_link(model):
+    if model not in ENTERPRISE_BANK_LINKS:
+        ENTERPRISE_BANK_LINKS.append(model)
+
+
 def enterprise_scope_q(scope, path=""):
     """Q selecting rows whose enterprise (reached by ``path``, e.g. "enterprise__") is in scope.
 
@@ -37,20 +52,17 @@ def enterprise_scope_q(scope, path=""):
     Bank scope: the enterprise is assigned to, borrows from, or has credit at one of the branches.
     Both set (a partner system of a bank, limited to a region): both must hold.
     """
-    from banks.models import BankAssignment
-    from loans.models import CreditSnapshot, Loan
-
     q = Q()
     if scope.region_prefix is not None:
         q &= Q(**{f"{path}region__code__startswith": scope.region_prefix})
     if scope.bank_codes is not None:
         outer = OuterRef(path.removesuffix("__") or "pk")
         codes = list(scope.bank_codes)
-        q &= (
-            Exists(BankAssignment.objects.filter(enterprise=outer, bank_id__in=codes))
-            | Exists(Loan.objects.filter(enterprise=outer, bank_id__in=codes))
-            | Exists(CreditSnapshot.objects.filter(enterprise=outer, bank_id__in=codes))
-        )
+        links = [
+            Exists(model.objects.filter(enterprise=outer, bank_id__in=codes))
+            for model in ENTERPRISE_BANK_LINKS
+        ]
+        q &= reduce(operator.or_, links) if links else Q(pk__in=[])
     return q
 
 
@@ -143,6 +155,21 @@ class ImportBatch(models.Model):
     rows_failed = models.PositiveIntegerField(_("rows with errors"), default=0)
     unknown_columns = models.JSONField(_("unknown columns"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
+    rejected_for = models.CharField(
+        _("rejected for"), max_length=20, choices=RejectionReason.choices, blank=True
+    )
+    skip_bad_rows = models.BooleanField(
+        _("bad rows skipped"),
+        default=False,
+        help_text=_("Applied without its bad rows, past the error threshold, by explicit choice."),
+    )
+    touched_regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("regions touched"),
+        blank=True,
+        related_name="+",
+        help_text=_("The regions of the rows this batch checked or wrote."),
+    )
 
     objects = RestrictedManager()
 
@@ -161,10 +188,34 @@ class ImportBatch(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
+        """The user's own batches, and those of their region: uploaded there or touching it."""
         q = Q(created_by_id=scope.user_id)
         if scope.region_prefix is not None:
-            q |= Q(region__code__startswith=scope.region_prefix)
+            touched = cls.touched_regions.through.objects.filter(
+                importbatch_id=OuterRef("pk"), region__code__startswith=scope.region_prefix
+            )
+            q |= Q(region__code__startswith=scope.region_prefix) | Exists(touched)
         return q
+
+    @property
+    def can_force(self):
+        """Force (import again) is only for a file rejected as already imported."""
+        return (
+            self.status == ImportStatus.REJECTED and self.rejected_for == RejectionReason.DUPLICATE
+        )
+
+    @property
+    def rows_valid(self):
+        return max(self.rows_read - self.rows_failed, 0)
+
+    @property
+    def can_skip_bad_rows(self):
+        """A batch rejected for too many bad rows may be applied without them (explicit choice)."""
+        return (
+            self.status == ImportStatus.REJECTED
+            and self.rejected_for == RejectionReason.TOO_MANY_ERRORS
+            and self.rows_valid > 0
+        )
 
 
 class Enterprise(models.Model):

@@ -2,6 +2,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -22,7 +23,12 @@ from .models import Enterprise, ImportBatch
 from .services.import_report import write_error_report
 from .services.import_templates import column_rows, spec_for, write_template
 from .services.privacy import masked_errors, personal_fields
-from .services.uploads import create_batch_from_upload, enqueue_import
+from .services.uploads import (
+    apply_refusal,
+    create_batch_from_upload,
+    enqueue_import,
+    settle_stuck_batches,
+)
 
 
 def get_enterprise_for_user(request, pk, action="view"):
@@ -91,6 +97,7 @@ def _require_import(request):
 
 def get_batch_for_user(request, pk):
     """The import batch if the user may import and it is in their scope, else 404."""
+    settle_stuck_batches(ImportBatch.objects.filter(pk=pk))
     return get_object_or_404(
         ImportBatch.objects.restrict(request.user, "import").select_related("created_by", "job"),
         pk=pk,
@@ -100,6 +107,7 @@ def get_batch_for_user(request, pk):
 @login_required
 def import_list(request):
     _require_import(request)
+    settle_stuck_batches()
     queryset = ImportBatch.objects.restrict(request.user, "import").select_related(
         "created_by", "job"
     )
@@ -196,9 +204,17 @@ def import_detail(request, pk):
 def import_apply(request, pk):
     _require_import(request)
     batch = get_batch_for_user(request, pk)
-    if batch.status not in (ImportStatus.DRY_RUN, ImportStatus.REJECTED):
-        return HttpResponse(_("This batch cannot be applied now."), status=409)
-    job = enqueue_import(request.user, batch, force=bool(request.POST.get("force")))
+    force = bool(request.POST.get("force"))
+    skip_bad_rows = bool(request.POST.get("skip_bad_rows"))
+    refusal = apply_refusal(batch, force=force, skip_bad_rows=skip_bad_rows)
+    if refusal is None and (force or skip_bad_rows) and not request.POST.get("confirm"):
+        refusal = _("Tick the confirmation box first.")
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("enterprises:import_detail", pk=batch.pk)
+    job = enqueue_import(
+        request.user, batch, force=force or batch.forced, skip_bad_rows=skip_bad_rows
+    )
     return redirect("core:job_detail", pk=job.pk)
 
 

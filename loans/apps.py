@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class LoansConfig(AppConfig):
     name = "loans"
     verbose_name = _("Loans")
+
+    def ready(self):
+        from enterprises.models import register_bank_link
+
+        from .imports import register_kinds
+        from .models import CreditSnapshot, Loan
+
+        register_kinds()
+        register_bank_link(Loan)
+        register_bank_link(CreditSnapshot)

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,6 +6,7 @@ from core.api.serializers import JobSerializer
 from ..choices import ImportKind
 from ..models import Enterprise, ImportBatch, ImportRowError, Region
 from ..services.privacy import mask_name, mask_phone, masked_errors
+from ..services.uploads import validate_upload
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -104,9 +103,14 @@ class ImportUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ImportKind.choices)
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=False)
-    force = serializers.BooleanField(default=False)
+    force = serializers.BooleanField(
+        default=False, help_text="Import a file already imported once more."
+    )
+    skip_bad_rows = serializers.BooleanField(
+        default=False,
+        help_text="Apply the valid rows even when more rows than the error threshold have "
+        "errors; the bad rows are skipped (default: strict, nothing is applied).",
+    )
 
     def validate_file(self, upload):
-        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
-            raise serializers.ValidationError(_("The file is larger than the upload limit."))
-        return upload
+        return validate_upload(upload)  # the same rule as the upload form

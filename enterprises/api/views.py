@@ -8,7 +8,7 @@ from core.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 
 from ..filters import EnterpriseFilter
 from ..models import Enterprise, ImportBatch, Region
-from ..services.uploads import create_batch_from_upload, enqueue_import
+from ..services.uploads import create_batch_from_upload, enqueue_import, settle_stuck_batches
 from .serializers import (
     EnterpriseSerializer,
     ImportBatchDetailSerializer,
@@ -45,7 +45,7 @@ class ImportBatchViewSet(
 ):
     """Import batches: multipart POST uploads a file and queues its import job.
 
-    POST fields: kind, file, dry_run (default false: apply at once), force. GET of one
+    POST fields: kind, file, dry_run (default false: apply at once), force, skip_bad_rows. GET of one
     batch shows its status, counts, job and row errors. Everything needs the import right.
     """
 
@@ -55,6 +55,10 @@ class ImportBatchViewSet(
     filterset_fields = ["kind", "status"]
     read_action = write_action = "import"
     denied_message = _("You may not import data.")
+
+    def get_queryset(self):
+        settle_stuck_batches()
+        return super().get_queryset()
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -71,6 +75,12 @@ class ImportBatchViewSet(
         batch = self.scoped_save(
             lambda: create_batch_from_upload(request.user, data["kind"], data["file"])
         )
-        enqueue_import(request.user, batch, dry_run=data["dry_run"], force=data["force"])
+        enqueue_import(
+            request.user,
+            batch,
+            dry_run=data["dry_run"],
+            force=data["force"],
+            skip_bad_rows=data["skip_bad_rows"],
+        )
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)

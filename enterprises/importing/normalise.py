@@ -224,6 +224,51 @@ def max_length(n):
     return convert
 
 
+# --- Codes (the SQL fast path has an exact SQL form of these two) -------------------------
+
+
+def industry_code(value):
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = text.upper()
+    if not (
+        (len(text) == 5 and text[0].isalpha() and text[1:].isdigit())
+        or (len(text) in (2, 3, 4) and text.isdigit())
+        or (len(text) == 1 and text.isalpha())
+    ):
+        raise RowError(_("Not a GB/T 4754 industry code (e.g. C3429 or 3429)."))
+    return text
+
+
+def region_code(value):
+    text = clean_text(value)
+    if text is None:
+        return None
+    if not text.isdigit() or len(text) not in (6, 9, 12):
+        raise RowError(_("A region code has 6, 9 or 12 digits."))
+    return text[:9] if len(text) == 12 else text
+
+
+# What a spreadsheet reads as a formula (CSV/formula injection): such text is never stored.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def plain_text(n):
+    """Like ``max_length(n)``, and text starting like a formula (= + - @) is refused."""
+    limit = max_length(n)
+
+    def convert(value):
+        text = limit(value)
+        if text is not None and text.startswith(FORMULA_STARTS):
+            raise RowError(
+                _("Text may not start with = + - or @ (a spreadsheet would read it as a formula).")
+            )
+        return text
+
+    return convert
+
+
 # --- USCC (GB 32100-2015) -----------------------------------------------------------------
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

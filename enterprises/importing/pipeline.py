@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
@@ -21,12 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core.jobs import OutsideProgress
 
-from ..choices import ImportKind, ImportStatus
+from ..choices import ImportKind, ImportStatus, RejectionReason
 from ..models import ImportBatch, ImportRowError, Region
 from ..signals import batch_applied
 from . import normalise as n
 from . import sqlpath
-from .readers import FileRejected, open_rows
+from .readers import FileRejected, check_file, open_rows
 from .specs import SPECS
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,18 @@ _SQL_TYPES = {
 }
 
 
+FAILED_MESSAGE = _(
+    "The import failed because of an unexpected error; nothing was imported. Check the file "
+    "(save it again as .xlsx or CSV UTF-8) and upload it again, or ask an administrator."
+)
+
+
+def safe_text(value):
+    """Text that any database column can store: NUL characters become U+FFFD."""
+    text = "" if value is None else str(value)
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 class _Rollback(Exception):
     """Leave the transaction without applying (dry run or rejected batch)."""
 
@@ -55,21 +68,32 @@ def file_sha256(path):
 
 
 def import_file(
-    kind, path, *, user=None, file_name=None, dry_run=False, force=False, job=None, batch=None
+    kind,
+    path,
+    *,
+    user=None,
+    file_name=None,
+    dry_run=False,
+    force=False,
+    job=None,
+    batch=None,
+    skip_bad_rows=False,
 ):
     """Import ``path`` as ``kind``; return the ImportBatch (status applied, dry_run or rejected).
 
     ``user`` None is a system import with no region limit. ``batch`` lets a caller (the upload
-    view) pass a batch it created already; otherwise one is created.
+    view) pass a batch it created already; otherwise one is created. ``force`` imports a file
+    already imported once more; ``skip_bad_rows`` applies the valid rows even when more rows
+    than ``IMPORT_MAX_ERROR_RATE`` have errors (the bad ones are skipped; default strict).
     """
     # Row-error reasons and messages are stored in the site language (Chinese by default).
     with translation.override(settings.LANGUAGE_CODE):
-        return _import_file(kind, path, user, file_name, dry_run, force, job, batch)
+        return _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_bad_rows)
 
 
-def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
+def _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_bad_rows=False):
     path = Path(path)
-    spec = SPECS[ImportKind(kind)]
+    spec = SPECS[ImportKind(kind)]  # registered by each app's ready() (see specs.py)
     size = path.stat().st_size
     if batch is None:
         batch = ImportBatch(
@@ -82,6 +106,8 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         )
     batch.file_size = size
     batch.forced = force
+    batch.skip_bad_rows = skip_bad_rows
+    batch.rejected_for = ""
     batch.status = ImportStatus.RUNNING
     batch.rows_read = batch.rows_created = batch.rows_updated = 0
     batch.rows_unchanged = batch.rows_failed = 0
@@ -92,11 +118,11 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
 
     run = _Run(spec, batch, user, job)
     try:
-        run.check_file(size, force)
+        run.check_file(path, size, force)
         with transaction.atomic():
             run.execute()
             rate = run.failed_rows / batch.rows_read
-            if rate > settings.IMPORT_MAX_ERROR_RATE:
+            if rate > settings.IMPORT_MAX_ERROR_RATE and not (skip_bad_rows and run.staged):
                 raise FileRejected(
                     _(
                         "{failed} of {total} rows have errors ({rate:.1%}, more than the "
@@ -106,16 +132,26 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
                         total=batch.rows_read,
                         rate=rate,
                         limit=settings.IMPORT_MAX_ERROR_RATE,
-                    )
+                    ),
+                    reason=RejectionReason.TOO_MANY_ERRORS,
                 )
             if dry_run:
                 raise _Rollback
     except FileRejected as exc:
         batch.status = ImportStatus.REJECTED
-        batch.message = str(exc.message)
+        batch.rejected_for = exc.reason
+        batch.message = safe_text(exc.message)
         batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
     except _Rollback:
         batch.status = ImportStatus.DRY_RUN
+    except Exception:
+        # Never leave the batch running, and never show a database message (SQL text) to users:
+        # the details go to the log, the user reads a plain reason.
+        logger.exception("import batch %s failed", batch.pk)
+        batch.status = ImportStatus.FAILED
+        batch.message = str(FAILED_MESSAGE)
+        batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
+        run.errors, run.failed = [], set()
     else:
         batch.status = ImportStatus.APPLIED
         batch.applied_at = timezone.now()
@@ -123,8 +159,9 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
         run.drop_stage()
         run.close()
     batch.rows_failed = run.failed_rows
-    batch.unknown_columns = run.unknown_columns
+    batch.unknown_columns = [safe_text(c) for c in run.unknown_columns]
     batch.save()
+    batch.touched_regions.set(run.touched)
     run.store_errors()
     if batch.status == ImportStatus.APPLIED:
         transaction.on_commit(lambda: batch_applied.send(sender=ImportBatch, batch=batch))
@@ -132,22 +169,30 @@ def _import_file(kind, path, user, file_name, dry_run, force, job, batch):
 
 
 class _Run:
+    """One import of one file: the engine's state and the helpers the kinds' hooks use."""
+
+    STAGE = STAGE
+
     def __init__(self, spec, batch, user, job):
         self.spec = spec
         self.batch = batch
         self.job = job
         scope = getattr(user, "scope", None) if user is not None else None
-        self.region_prefix = None if scope is None or scope.everything else scope.region_prefix
+        # None: a system import (CLI, demo loader) or an administrator, with no limits.
+        self.scope = None if scope is None or scope.everything else scope
+        self.region_prefix = None if self.scope is None else self.scope.region_prefix
         self.errors = []  # (row, column, value, reason, is_warning)
         self.failed = set()
         self.unknown_columns = []
+        self.touched = []
         self.staged = 0
         self.postgres = connection.vendor == "postgresql"
         self._progress = OutsideProgress(job)
 
     # --- File-level checks ----------------------------------------------------------------
 
-    def check_file(self, size, force):
+    def check_file(self, path, size, force):
+        check_file(path, self.batch.file_name)
         if size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise FileRejected(
                 _("The file is larger than the limit of {mb} MB.").format(
@@ -174,7 +219,8 @@ class _Run:
                         when=timezone.localtime(earlier.applied_at or earlier.created_at).strftime(
                             "%Y-%m-%d %H:%M"
                         ),
-                    )
+                    ),
+                    reason=RejectionReason.DUPLICATE,
                 )
 
     @property
@@ -185,8 +231,7 @@ class _Run:
         if not warning:
             self.failed.add(row)
         if len(self.errors) < MAX_STORED_ERRORS:
-            text = "" if value is None else str(value)
-            self.errors.append((row, column, text[:500], reason, warning))
+            self.errors.append((row, safe_text(column), safe_text(value)[:500], reason, warning))
 
     def store_errors(self):
         ImportRowError.objects.bulk_create(
@@ -237,10 +282,9 @@ class _Run:
         self.create_stage()
         estimate = self.estimate_rows()
         # Reference sets are loaded now: no other query may run while COPY streams.
-        self._regions()
-        self._banks()
+        self.load_references()
         writer = self.stage_writer()
-        row_check = getattr(self, f"check_{self.spec.kind}")
+        row_check = self.row_check
         keys = {}
         key_fields = self.spec.key
         read = 0
@@ -250,6 +294,7 @@ class _Run:
         cells = [(h, c.field, c.required, conv, i) for h, c, conv, i in mapping]
         last_index = max(i for *_rest, i in cells)
         required_reason = _("A value is required.")
+        nul_reason = _("The cell contains a NUL character (binary data).")
         with writer:
             for row_no, raw in enumerate(rows, start=2):
                 if not any(raw) and all(v is None or v == "" for v in raw):
@@ -263,6 +308,11 @@ class _Run:
                     cell = raw[index]
                     if cell == "":
                         cell = None
+                    elif cell.__class__ is str and "\x00" in cell:
+                        # No text column stores NUL (PostgreSQL refuses it): a row error.
+                        self.error(row_no, header_text, cell, nul_reason)
+                        ok = False
+                        continue
                     try:
                         value = convert(cell)
                     except n.RowError as exc:
@@ -284,10 +334,10 @@ class _Run:
                             _("Duplicate key: same as row {row}.").format(row=first),
                         )
                         ok = False
-                if ok:
-                    for column_name, reason, value in row_check(values):
-                        self.error(row_no, header_of.get(column_name, column_name), value, reason)
-                        ok = False
+                # Every error of the row is reported, not only the first kind found (issue 12).
+                for column_name, reason, value in row_check(values):
+                    self.error(row_no, header_of.get(column_name, column_name), value, reason)
+                    ok = False
                 if ok:
                     writer.write(row_no, values)
                     self.staged += 1
@@ -301,9 +351,16 @@ class _Run:
         """Set-based checks against the database and the upsert, on the staged rows."""
         read = self.batch.rows_read
         self.progress(read, read, _("Checking against the database"), force=True)
-        getattr(self, f"resolve_{self.spec.kind}")()
+        if self.scope is not None and self.scope.bank_codes is not None:
+            self.resolve_bank_scope()
+        self.spec.resolve(self)
+        self.touched = self.touched_regions()
         self.progress(read, read, _("Writing"), force=True)
-        created, updated = getattr(self, f"apply_{self.spec.kind}")()
+        if self.spec.apply is not None:
+            created, updated = self.spec.apply(self)
+        else:
+            created, updated = self.upsert_spec(self.spec.upsert)
+        self.spec.after_apply(self)
         self.batch.rows_created = created
         self.batch.rows_updated = updated
         self.batch.rows_unchanged = self.staged - created - updated
@@ -339,8 +396,8 @@ class _Run:
         return 0
 
     def stage_columns(self):
-        # Every kind but banks refers to an enterprise, resolved from the USCC in SQL.
-        extra = [] if self.spec.kind == ImportKind.BANKS else [("enterprise_id", "bigint")]
+        # A kind's enterprise is resolved from the USCC in SQL, into enterprise_id.
+        extra = [("enterprise_id", "bigint")] if self.spec.refers_to_enterprise else []
         return [(c.field, _SQL_TYPES[c.sql_type]) for c in self.spec.columns] + extra
 
     def create_stage(self, extra=None):
@@ -392,90 +449,70 @@ class _Run:
 
     # --- Row checks (Python, per row) -------------------------------------------------------
 
-    def _regions(self):
+    def region_codes(self):
         if not hasattr(self, "_region_codes"):
             self._region_codes = set(Region.objects.values_list("code", flat=True))
         return self._region_codes
 
-    def _banks(self):
-        if not hasattr(self, "_bank_codes"):
-            from banks.models import Bank
+    def load_references(self):
+        """Load the region codes and the keys of every referenced table, once, up front."""
+        self.region_codes()
+        self.references = {
+            ref.field: set(apps.get_model(ref.model).objects.values_list("pk", flat=True))
+            for ref in self.spec.references
+        }
 
-            self._bank_codes = set(Bank.objects.values_list("code", flat=True))
-        return self._bank_codes
+    def row_check(self, values):
+        """The kind's reference checks, then its own row checks (see specs.KindSpec).
 
-    def check_registry(self, values):
-        code = values["region_code"]
-        if code not in self._regions():
-            yield "region_code", _("Unknown region code."), code
-        elif self.region_prefix is not None and not code.startswith(self.region_prefix):
-            yield "region_code", _("Outside your region."), code
-        if values["entity_type"] is None:
-            values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
-
-    def sql_check_registry(self, errors):
-        """check_registry over the staged rows (fast path); appends to ``errors``."""
-        column = self.column_header("region_code")
-        failing = self.sql(
-            f"SELECT row_no, region_code FROM {STAGE} s WHERE NOT EXISTS "
-            "(SELECT 1 FROM enterprises_region r WHERE r.code = s.region_code)"
-        )
-        errors += [(row, column, code, _("Unknown region code.")) for row, code in failing]
-        if self.region_prefix is not None:
-            outside = self.sql(
-                f"SELECT row_no, region_code FROM {STAGE} s WHERE s.region_code NOT LIKE %s "
-                "AND EXISTS (SELECT 1 FROM enterprises_region r WHERE r.code = s.region_code)",
-                (self.region_prefix + "%",),
-            )
-            errors += [(row, column, code, _("Outside your region.")) for row, code in outside]
-            failing += outside
-        if failing:
-            self.sql(f"DELETE FROM {STAGE} WHERE row_no = ANY(%s)", ([r for r, _c in failing],))
-
-    def check_census(self, values):
-        return ()
-
-    def check_tax(self, values):
-        return ()
-
-    def check_negative(self, values):
-        if values["removed_on"] is not None and values["removed_on"] < values["listed_on"]:
-            yield "removed_on", _("Removed before it was listed."), values["removed_on"]
-
-    def check_credit(self, values):
-        if values["bank_code"] not in self._banks():
-            yield "bank_code", _("Unknown bank code."), values["bank_code"]
-
-    def check_loans(self, values):
-        if values["bank_code"] not in self._banks():
-            yield "bank_code", _("Unknown bank code."), values["bank_code"]
-        if values["matures_on"] <= values["disbursed_on"]:
-            yield (
-                "matures_on",
-                _("Matures on or before its disbursement date."),
-                values["matures_on"],
-            )
-        if values["amount"] <= 0:
-            yield "amount", _("The amount must be greater than 0."), values["amount"]
-        if values["is_renewal"] is None:
-            values["is_renewal"] = False
-
-    def check_banks(self, values):
-        raw = values["service_regions"]
-        if raw:
-            codes = [
-                c.strip()
-                for c in raw.replace("；", ";").replace("，", ",").replace(",", ";").split(";")
-            ]
-            codes = [c for c in codes if c]
-            unknown = [c for c in codes if c not in self._regions()]
-            if unknown:
-                yield "service_regions", _("Unknown region code."), ";".join(unknown)
-            values["service_regions"] = ";".join(codes)
-        if values["parent_code"] == values["bank_code"]:
-            yield "parent_code", _("A bank cannot be its own parent."), values["parent_code"]
+        Row checks see every row, also one whose other cells failed: a value that failed
+        (None) is not checked again, and every error of the row is reported (issue 12).
+        """
+        for ref in self.spec.references:
+            value = values[ref.field]
+            if value is not None and value not in self.references[ref.field]:
+                yield ref.field, ref.reason, value
+        yield from self.spec.row_check(self, values)
 
     # --- Database checks (SQL over the staging table) ---------------------------------------
+
+    def touched_regions(self):
+        """The region codes of the checked rows: the batch belongs to them (issue 12)."""
+        if self.spec.touched_regions is not None:
+            codes = self.spec.touched_regions(self)
+        else:
+            codes = [
+                code
+                for (code,) in self.sql(
+                    f"SELECT DISTINCT e.region_id FROM {STAGE} s "
+                    "JOIN enterprises_enterprise e ON e.id = s.enterprise_id"
+                )
+            ]
+        return sorted({code for code in codes if code})
+
+    def resolve_bank_scope(self):
+        """A bank-scoped user (a bank's partner system) writes only rows of its own branches.
+
+        Kinds without a bank column (register, census, tax, negative lists) are not a bank's
+        data: every row is outside such a scope.
+        """
+        if not any(c.field == "bank_code" for c in self.spec.columns):
+            self.reject_rows(
+                "true",
+                self.column_header(self.spec.key[0]),
+                f"s.{self.spec.key[0]}",
+                _("Outside your scope: you may import only your bank's credit and loan data."),
+            )
+            return
+        codes = sorted(self.scope.bank_codes)
+        placeholders = ", ".join(["%s"] * len(codes)) or "NULL"
+        self.reject_rows(
+            f"s.bank_code NOT IN ({placeholders})" if codes else "true",
+            self.column_header("bank_code"),
+            "s.bank_code",
+            _("The bank is outside your scope."),
+            codes,
+        )
 
     def resolve_enterprise(self):
         self.sql(
@@ -497,59 +534,6 @@ class _Run:
                 _("The enterprise is outside your region."),
                 (self.region_prefix + "%",),
             )
-
-    def resolve_registry(self):
-        if self.region_prefix is not None:
-            # Nobody moves an enterprise out of someone else's region by re-registering it.
-            self.reject_rows(
-                "EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = s.uscc "
-                "AND e.region_id NOT LIKE %s)",
-                self.column_header("uscc"),
-                "s.uscc",
-                _("The enterprise is registered outside your region."),
-                (self.region_prefix + "%",),
-            )
-
-    def resolve_census(self):
-        self.resolve_enterprise()
-        rows = self.sql(
-            f"SELECT s.row_no, s.name FROM {STAGE} s JOIN enterprises_enterprise e "
-            "ON e.id = s.enterprise_id WHERE s.name IS NOT NULL AND s.name <> e.name "
-            "ORDER BY s.row_no"
-        )
-        for row_no, name in rows:
-            self.error(
-                row_no,
-                self.column_header("name"),
-                name,
-                _("The name differs from the register (warning only)."),
-                warning=True,
-            )
-
-    resolve_tax = resolve_credit = resolve_negative = resolve_enterprise
-
-    def resolve_loans(self):
-        self.resolve_enterprise()
-        self.reject_rows(
-            "s.is_renewal AND s.renews_loan_no IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM loans_loan l WHERE l.bank_id = s.bank_code "
-            "AND l.loan_no = s.renews_loan_no) "
-            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} o WHERE o.bank_code = s.bank_code "
-            "AND o.loan_no = s.renews_loan_no)",
-            self.column_header("renews_loan_no"),
-            "s.renews_loan_no",
-            _("The original loan is neither in the system nor in this file."),
-        )
-
-    def resolve_banks(self):
-        self.reject_rows(
-            "s.parent_code IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM banks_bank b WHERE b.code = s.parent_code) "
-            f"AND NOT EXISTS (SELECT 1 FROM {STAGE} o WHERE o.bank_code = s.parent_code)",
-            self.column_header("parent_code"),
-            "s.parent_code",
-            _("The parent institution is neither in the system nor in this file."),
-        )
 
     # --- Upserts ----------------------------------------------------------------------------
 
@@ -624,162 +608,12 @@ class _Run:
         """
         return _ReplicaMode(self, table, checked)
 
-    def apply_registry(self):
-        optional = {
-            "legal_rep": "COALESCE(s.legal_rep, '')",
-            "phone": "COALESCE(s.phone, '')",
-            "registered_capital": "s.registered_capital",
-            "industry_code": "COALESCE(s.industry_code, '')",
-            "address": "COALESCE(s.address, '')",
-            "employees": "s.employees",
-            "size": "COALESCE(s.size, '')",
-        }
-        columns = [
-            ("uscc", "s.uscc"),
-            ("name", "s.name"),
-            ("entity_type", "s.entity_type"),
-            ("established_on", "s.established_on"),
-            ("status", "s.status"),
-            ("region_id", "s.region_code"),
-            *optional.items(),
-            ("batch_id", "%(batch)s"),
-            ("created_at", "%(now)s"),
-            ("updated_at", "%(now)s"),
-        ]
-        compare = ["name", "entity_type", "established_on", "status", "region_id"]
-        compare += [c for c in optional if c in self.present_fields]
-        checked = {
-            "region_id": "SELECT 1 FROM enterprises_region WHERE code IN "
-            f"(SELECT DISTINCT region_code FROM {STAGE})",
-            "batch_id": "SELECT 1 FROM enterprises_importbatch WHERE id = %(batch)s",
-        }
-        # A first load is sorted by USCC; byte order (COLLATE "C") sorts a million rows ~0.4 s
-        # faster than the database collation and is the same order for these ASCII codes.
-        with self.without_fk_triggers("enterprises_enterprise", checked):
-            return self.upsert(
-                "enterprises_enterprise", ["uscc"], columns, compare, order='s.uscc COLLATE "C"'
-            )
-
-    def _record_upsert(self, table, conflict, fields, defaults=None):
-        defaults = defaults or {}
-        columns = [("enterprise_id", "s.enterprise_id")]
-        for field in fields:
-            expr = f"s.{field}"
-            if field in defaults:
-                expr = f"COALESCE(s.{field}, {defaults[field]})"
-            columns.append((field, expr))
-        columns.append(("batch_id", "%(batch)s"))
-        compare = [f for f in fields if f not in conflict and (f in self.present_fields)]
-        return self.upsert(table, conflict, columns, compare)
-
-    def apply_census(self):
-        return self._record_upsert(
-            "enterprises_censusrecord",
-            ["enterprise_id", "census_year"],
-            ["census_year", "is_active", "revenue", "employees"],
-            {"is_active": "true"},
-        )
-
-    def apply_tax(self):
-        return self._record_upsert(
-            "enterprises_taxrecord",
-            ["enterprise_id", "tax_year"],
-            ["tax_year", "credit_rating", "tax_paid", "export_rebate", "taxable_sales"],
-        )
-
-    def apply_negative(self):
-        return self._record_upsert(
-            "enterprises_negativelistentry",
-            ["enterprise_id", "list_type", "listed_on"],
-            ["list_type", "listed_on", "removed_on", "source", "note"],
-            {"source": "''", "note": "''"},
-        )
-
-    def apply_credit(self):
-        columns = [
-            ("enterprise_id", "s.enterprise_id"),
-            ("bank_id", "s.bank_code"),
-            ("as_of", "s.as_of"),
-            ("credit_limit", "s.credit_limit"),
-            ("loan_balance", "s.loan_balance"),
-            ("first_loan_date", "s.first_loan_date"),
-            ("batch_id", "%(batch)s"),
-        ]
-        compare = [
-            c
-            for c in ("credit_limit", "loan_balance", "first_loan_date")
-            if c in self.present_fields
-        ]
-        return self.upsert(
-            "loans_creditsnapshot", ["enterprise_id", "bank_id", "as_of"], columns, compare
-        )
-
-    def apply_loans(self):
-        columns = [
-            ("bank_id", "s.bank_code"),
-            ("loan_no", "s.loan_no"),
-            ("enterprise_id", "s.enterprise_id"),
-            ("disbursed_on", "s.disbursed_on"),
-            ("matures_on", "s.matures_on"),
-            ("amount", "s.amount"),
-            ("balance", "s.balance"),
-            ("product", "s.product"),
-            ("guarantee", "s.guarantee"),
-            ("rate", "s.rate"),
-            ("is_renewal", "COALESCE(s.is_renewal, false)"),
-            ("renews_loan_no", "COALESCE(s.renews_loan_no, '')"),
-            ("batch_id", "%(batch)s"),
-        ]
-        compare = ["enterprise_id", "disbursed_on", "matures_on", "amount", "product", "guarantee"]
-        compare += [
-            c
-            for c in ("balance", "rate", "is_renewal", "renews_loan_no")
-            if c in self.present_fields
-        ]
-        result = self.upsert("loans_loan", ["bank_id", "loan_no"], columns, compare)
-        self.sql(
-            "UPDATE loans_loan SET renews_id = (SELECT o.id FROM loans_loan o "
-            "WHERE o.bank_id = loans_loan.bank_id AND o.loan_no = loans_loan.renews_loan_no) "
-            "WHERE batch_id = %s AND renews_loan_no <> ''",
-            (self.batch.pk,),
-        )
-        return result
-
-    def apply_banks(self):
-        from banks.models import Bank
-
-        columns = [
-            ("code", "s.bank_code"),
-            ("name", "s.name"),
-            ("parent_id", "s.parent_code"),
-            ("level", "COALESCE(s.level, '')"),
-            ("capacity", "s.capacity"),
-            ("batch_id", "%(batch)s"),
-        ]
-        compare = ["name"] + [
-            target
-            for target, field in (
-                ("parent_id", "parent_code"),
-                ("level", "level"),
-                ("capacity", "capacity"),
-            )
-            if field in self.present_fields
-        ]
-        result = self.upsert("banks_bank", ["code"], columns, compare)
-        if "service_regions" in self.present_fields:
-            through = Bank.service_regions.through
-            rows = self.sql(f"SELECT bank_code, service_regions FROM {STAGE}")
-            codes = [code for code, _r in rows]
-            through.objects.filter(bank_id__in=codes).delete()
-            through.objects.bulk_create(
-                [
-                    through(bank_id=code, region_id=region)
-                    for code, regions in rows
-                    if regions
-                    for region in dict.fromkeys(regions.split(";"))
-                ]
-            )
-        return result
+    def upsert_spec(self, upsert):
+        """The kind's declared upsert (specs.Upsert) into its model's table."""
+        table = apps.get_model(upsert.model)._meta.db_table
+        compare = list(upsert.compare)
+        compare += [c for c, f in upsert.compare_present if f in self.present_fields]
+        return self.upsert(table, list(upsert.conflict), list(upsert.columns), compare)
 
 
 class _ReplicaMode:

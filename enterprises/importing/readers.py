@@ -15,15 +15,18 @@ from django.utils.translation import gettext_lazy as _
 class FileRejected(Exception):
     """The file as a whole cannot be imported; the message is for the user."""
 
-    def __init__(self, message):
+    def __init__(self, message, reason="file"):
         super().__init__(str(message))
         self.message = message
+        self.reason = reason  # a choices.RejectionReason value
 
 
 # .xlsx safety limits: an honest sheet compresses maybe 10-20×; a zip bomb far more.
 XLSX_MAX_UNCOMPRESSED = 2 * 1024**3
 XLSX_MAX_RATIO = 200
 _SNIFF_BYTES = 1 << 20
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_CONTROL_BYTES = [bytes([b]) for b in (*range(9), 11, 12, *range(14, 32))]
 
 
 def detect_encoding(path):
@@ -39,7 +42,61 @@ def detect_encoding(path):
     return "utf-8"
 
 
+# The one rule of what may be imported, shared by the UI form, the API and the engine.
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+def file_type(name):
+    """Return "csv" or "xlsx" from a file name; FileRejected for any other extension."""
+    suffix = Path(str(name or "")).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise FileRejected(
+            _("Unsupported file type {suffix}: use .xlsx or .csv.").format(
+                suffix=suffix or _("(no extension)")
+            )
+        )
+    return suffix[1:]
+
+
+def check_head(kind, head):
+    """Refuse content that cannot be the ``kind`` ("csv"/"xlsx") it claims (first bytes).
+
+    UTF-16/32 (Excel's "Unicode text") and binary files are full of NUL and other control
+    bytes, which no text column can store; they are refused as a whole, before anything is
+    staged. A stray NUL in a row of a text file is that row's error instead.
+    """
+    if kind == "xlsx":
+        if not head.startswith(_XLSX_MAGIC):
+            raise FileRejected(_("The file is not a valid .xlsx workbook."))
+        return
+    if head.startswith(_WIDE_BOMS):
+        raise FileRejected(
+            _(
+                "The file is in UTF-16 (Unicode text), which is not supported: save it as "
+                "CSV UTF-8 or as .xlsx and upload it again."
+            )
+        )
+    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    if head.startswith(_XLSX_MAGIC) or controls * 100 > len(head):
+        raise FileRejected(
+            _(
+                "The file is not a text CSV file (it contains binary data): save it as "
+                "CSV UTF-8 or as .xlsx and upload it again."
+            )
+        )
+
+
+def check_file(path, name=None):
+    """file_type + check_head for a stored file; returns "csv" or "xlsx"."""
+    kind = file_type(name or path)
+    with open(path, "rb") as fh:
+        check_head(kind, fh.read(_SNIFF_BYTES))
+    return kind
+
+
 def iter_csv(path):
+    check_file(path, "file.csv")
     encoding = detect_encoding(path)
     # errors="replace": a stray bad byte becomes U+FFFD in one cell, never a crash.
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
@@ -97,11 +154,6 @@ def iter_xlsx(path):
 
 
 def open_rows(path, file_name=None):
-    suffix = Path(file_name or path).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+    if check_file(path, file_name) == "xlsx":
         return iter_xlsx(path)
-    if suffix in (".csv", ".txt", ""):
-        return iter_csv(path)
-    raise FileRejected(
-        _("Unsupported file type {suffix}: use .xlsx or .csv.").format(suffix=suffix)
-    )
+    return iter_csv(path)

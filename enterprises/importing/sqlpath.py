@@ -59,7 +59,7 @@ class Unavailable(Exception):
 
 
 def supports(spec):
-    return spec.kind in KINDS and connection.vendor == "postgresql"
+    return spec.kind in KINDS and spec.sql_check is not None and connection.vendor == "postgresql"
 
 
 # --- SQL building blocks --------------------------------------------------------------------
@@ -266,8 +266,6 @@ class _Cell:
 
 
 def _converter_kind(convert):
-    from . import specs
-
     kinds = {
         n.to_uscc: "uscc",
         n.to_date: "date",
@@ -275,8 +273,8 @@ def _converter_kind(convert):
         n.to_non_negative_amount: "amount",
         n.to_yuan_amount: "amount",
         n.to_count: "count",
-        specs._region_code: "region",
-        specs._industry: "industry",
+        n.region_code: "region",
+        n.industry_code: "industry",
     }
     if convert in kinds:
         return kinds[convert]
@@ -447,14 +445,14 @@ def stage(run):
     """
     path = run.batch.stored_file
     name = str(run.batch.file_name or path).lower()
-    xlsx = name.endswith((".xlsx", ".xlsm"))
+    xlsx = name.endswith(".xlsx")
     if xlsx:
         rows = iter_xlsx(path)
         try:
             header = next(rows)
         except StopIteration:
             raise Unavailable("empty workbook") from None
-    elif name.endswith((".csv", ".txt")) or "." not in name.rsplit("/", 1)[-1]:
+    elif name.endswith(".csv"):
         header = _csv_head(path)[2]
         if not header:
             raise Unavailable("no header")
@@ -516,7 +514,7 @@ def _check(run, mapping, xlsx):
     _python_rows(run, mapping, errors)
     run.sql(f"DROP TABLE {run.raw_table}")  # before commit: it never becomes visible
     _duplicates(run, errors)
-    getattr(run, f"sql_check_{run.spec.kind}")(errors)
+    run.spec.sql_check(run, errors)
     errors.sort(key=lambda e: e[0])  # row order, as the Python path records them
     for row, column, value, reason in errors:
         run.error(row, column, value, reason)
@@ -614,6 +612,8 @@ def _python_rows(run, mapping, errors):
     indexes = [index for _h, _c, _conv, index in mapping]
     fields = [c.field for c in run.spec.columns]
     required_reason = _("A value is required.")
+    row_check = run.row_check
+    run.load_references()  # now: no other query may run while the cursor below is open
     writer = run.stage_writer()
     # A server-side cursor: a file may have many such rows, and they need not all be in memory.
     # The writer's COPYs run between its fetches; the rows it adds have bad = NULL.
@@ -643,7 +643,11 @@ def _python_rows(run, mapping, errors):
             if ok:
                 if run.spec.kind == ImportKind.REGISTRY and values["entity_type"] is None:
                     values["entity_type"] = n.entity_type_from_uscc(values["uscc"])
-                writer.write(row_no, values)
+                writer.write(row_no, values)  # its row checks are SQL, on the staged rows
+            else:
+                # Every error of the row: its row checks too (issue 12).
+                for field, reason, value in row_check(values):
+                    errors.append((row_no, run.header_of.get(field, field), value, reason))
     if fetched:
         run.sql(f"DELETE FROM {STAGE} WHERE bad")
 

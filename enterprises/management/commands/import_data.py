@@ -20,12 +20,19 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Import even if this file was imported before."
         )
         parser.add_argument(
+            "--skip-bad-rows",
+            action="store_true",
+            help="Apply the valid rows even past the error threshold; the bad rows are skipped.",
+        )
+        parser.add_argument(
             "--max-errors", type=int, default=200, help="How many row errors to print."
         )
 
-    def handle(self, *args, kind, file, dry_run, force, max_errors, **options):
+    def handle(self, *args, kind, file, dry_run, force, skip_bad_rows, max_errors, **options):
         try:
-            batch = import_file(kind, file, dry_run=dry_run, force=force)
+            batch = import_file(
+                kind, file, dry_run=dry_run, force=force, skip_bad_rows=skip_bad_rows
+            )
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(

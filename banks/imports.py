@@ -1,0 +1,224 @@
+"""The import kind of the banks app: the bank directory (institutions and branches).
+
+Declared here and registered from BanksConfig.ready() (see enterprises/importing/specs.py).
+Who may change which bank (issue 10): county staff only branches serving their county, never
+institutions or the branch tree; city staff and administrators everything in their region.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.choices import ImportKind
+from enterprises.importing import normalise as n
+from enterprises.importing.specs import BANK_CODE, Column, KindSpec, Upsert, register
+
+from .choices import BankLevel
+from .models import Bank
+
+BANKS = Bank._meta.db_table
+REGIONS = Bank.service_regions.through._meta.db_table
+
+BANK_LEVELS = {
+    "法人机构": BankLevel.LEGAL_PERSON,
+    "分行": BankLevel.BRANCH,
+    "支行": BankLevel.SUB_BRANCH,
+    "网点": BankLevel.OUTLET,
+}
+CITY_PREFIX_LENGTH = 4  # 3303: city-level staff may change institutions and the branch tree
+BANK_TREE_MAX_DEPTH = 32
+# Staged rows whose parent chain (staged parents first, then the stored ones) comes back to
+# them: a cycle anywhere in the tree, not only a bank being its own parent.
+_CYCLE_SQL = """
+WITH RECURSIVE edges (code, parent) AS (
+    SELECT bank_code, parent_code FROM {stage}
+    UNION ALL
+    SELECT code, parent_id FROM {banks}
+    WHERE code NOT IN (SELECT bank_code FROM {stage})
+),
+walk (start, node, depth) AS (
+    SELECT code, parent, 1 FROM edges
+    WHERE parent IS NOT NULL AND code IN (SELECT bank_code FROM {stage})
+    UNION ALL
+    SELECT w.start, e.parent, w.depth + 1 FROM walk w JOIN edges e ON e.code = w.node
+    WHERE w.node <> w.start AND e.parent IS NOT NULL AND w.depth < %(depth)s
+)
+SELECT o.row_no FROM {stage} o WHERE o.bank_code IN (SELECT start FROM walk WHERE node = start)
+"""
+
+
+def cycle_sql(run):
+    return _CYCLE_SQL.format(stage=run.STAGE, banks=BANKS)
+
+
+def check_banks(run, values):
+    raw = values["service_regions"]
+    if raw:
+        codes = [
+            c.strip()
+            for c in raw.replace("；", ";").replace("，", ",").replace(",", ";").split(";")
+        ]
+        codes = [c for c in codes if c]
+        unknown = [c for c in codes if c not in run.region_codes()]
+        if unknown:
+            yield "service_regions", _("Unknown region code."), ";".join(unknown)
+        values["service_regions"] = ";".join(codes)
+        if run.region_prefix is not None:
+            outside = [c for c in codes if not c.startswith(run.region_prefix)]
+            if outside:
+                yield "service_regions", _("Outside your region."), ";".join(outside)
+    elif "service_regions" in run.present_fields and limited_to_branches(run):
+        yield (
+            "service_regions",
+            _("List the regions this branch serves (inside your region)."),
+            raw,
+        )
+    if values["parent_code"] is not None and values["parent_code"] == values["bank_code"]:
+        yield "parent_code", _("A bank cannot be its own parent."), values["parent_code"]
+
+
+def limited_to_branches(run):
+    """County (or township) staff: only branches serving their region, never the tree.
+
+    Institutions (banks with no parent) and the branch tree are changed only by city-level
+    staff (a region prefix of 4 digits or fewer), administrators and system imports.
+    """
+    return run.scope is not None and (
+        run.region_prefix is None or len(run.region_prefix) > CITY_PREFIX_LENGTH
+    )
+
+
+def resolve_banks(run):
+    run.reject_rows(
+        "s.parent_code IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {BANKS} b WHERE b.code = s.parent_code) "
+        f"AND NOT EXISTS (SELECT 1 FROM {run.STAGE} o WHERE o.bank_code = s.parent_code)",
+        run.column_header("parent_code"),
+        "s.parent_code",
+        _("The parent institution is neither in the system nor in this file."),
+    )
+    if run.scope is not None:
+        resolve_banks_scope(run)
+    if "parent_code" in run.present_fields:
+        run.reject_rows(
+            f"s.row_no IN ({cycle_sql(run)})",
+            run.column_header("parent_code"),
+            "s.parent_code",
+            _("This parent makes a cycle in the branch tree."),
+            {"depth": BANK_TREE_MAX_DEPTH},
+        )
+
+
+def resolve_banks_scope(run):
+    """Who may change which bank (issue 10): set-based over the staged rows."""
+    code = run.column_header("bank_code")
+    if run.region_prefix is None:
+        run.reject_rows("true", code, "s.bank_code", _("You may not change the bank directory."))
+        return
+    # A branch serving any region outside the uploader's is not theirs to change.
+    run.reject_rows(
+        f"EXISTS (SELECT 1 FROM {REGIONS} t WHERE t.bank_id = s.bank_code "
+        "AND t.region_id NOT LIKE %(prefix)s)",
+        code,
+        "s.bank_code",
+        _("This bank also serves regions outside yours: you may not change it."),
+        {"prefix": run.region_prefix + "%"},
+    )
+    if not limited_to_branches(run):
+        return
+    existing = f"EXISTS (SELECT 1 FROM {BANKS} b WHERE b.code = s.bank_code)"
+    if "parent_code" in run.present_fields:
+        institution = "s.parent_code IS NULL"
+        run.reject_rows(
+            f"s.parent_code IS NOT NULL AND {existing} AND NOT EXISTS (SELECT 1 FROM "
+            f"{BANKS} b WHERE b.code = s.bank_code AND b.parent_id = s.parent_code)",
+            run.column_header("parent_code"),
+            "s.parent_code",
+            _("Only city task-force staff or administrators change the branch tree."),
+        )
+    else:
+        institution = (
+            f"NOT {existing} OR EXISTS (SELECT 1 FROM {BANKS} b "
+            "WHERE b.code = s.bank_code AND b.parent_id IS NULL)"
+        )
+    run.reject_rows(
+        institution,
+        code,
+        "s.bank_code",
+        _(
+            "Only city task-force staff or administrators create or change institutions "
+            "(banks with no parent)."
+        ),
+    )
+    if "service_regions" not in run.present_fields:
+        run.reject_rows(
+            f"NOT EXISTS (SELECT 1 FROM {REGIONS} t WHERE t.bank_id = s.bank_code)",
+            code,
+            "s.bank_code",
+            _("This bank serves no region of yours: you may not change it."),
+        )
+
+
+def after_apply(run):
+    """The service regions of the staged banks, replaced when the file has that column."""
+    if "service_regions" not in run.present_fields:
+        return
+    through = Bank.service_regions.through
+    rows = run.sql(f"SELECT bank_code, service_regions FROM {run.STAGE}")
+    through.objects.filter(bank_id__in=[code for code, _r in rows]).delete()
+    through.objects.bulk_create(
+        [
+            through(bank_id=code, region_id=region)
+            for code, regions in rows
+            if regions
+            for region in dict.fromkeys(regions.split(";"))
+        ]
+    )
+
+
+def touched_regions(run):
+    rows = run.sql(
+        f"SELECT DISTINCT region_id FROM {REGIONS} WHERE bank_id IN "
+        f"(SELECT bank_code FROM {run.STAGE})"
+    )
+    staged = run.sql(f"SELECT service_regions FROM {run.STAGE} WHERE service_regions <> ''")
+    return [code for (code,) in rows] + [c for (text,) in staged for c in text.split(";")]
+
+
+BANKS_SPEC = KindSpec(
+    ImportKind.BANKS,
+    [
+        BANK_CODE,
+        Column("name", "机构名称", "name", True, n.plain_text(200)),
+        Column("parent_code", "上级机构代码", "parent_code", False, n.max_length(40)),
+        Column("level", "机构层级", "level", False, n.choice(BANK_LEVELS)),
+        Column("service_regions", "服务区域", "service_regions", False, n.clean_text),
+        Column("capacity", "走访容量", "capacity", False, n.to_count, "integer"),
+    ],
+    key=("bank_code",),
+    refers_to_enterprise=False,
+    row_check=check_banks,
+    resolve=resolve_banks,
+    upsert=Upsert(
+        "banks.Bank",
+        ("code",),
+        (
+            ("code", "s.bank_code"),
+            ("name", "s.name"),
+            ("parent_id", "s.parent_code"),
+            ("level", "COALESCE(s.level, '')"),
+            ("capacity", "s.capacity"),
+            ("batch_id", "%(batch)s"),
+        ),
+        compare=("name",),
+        compare_present=(
+            ("parent_id", "parent_code"),
+            ("level", "level"),
+            ("capacity", "capacity"),
+        ),
+    ),
+    after_apply=after_apply,
+    touched_regions=touched_regions,
+)
+
+
+def register_kinds():
+    register(BANKS_SPEC)
