@@ -13,4 +13,4 @@ class BanksConfig(AppConfig):
         from .models import BankAssignment
 
         register_kinds()
-        register_bank_link(BankAssignment)
+        register_bank_link(BankAssignment, "assigned")

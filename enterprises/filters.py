@@ -135,10 +135,9 @@ class EnterpriseFilter(ScopedFilterSet):
 
     def filter_bank(self, queryset, name, value):
         # The user's branches and those below them (the filter exists only for bank users).
-        from banks.models import BankAssignment
-        from loans.models import CreditSnapshot, Loan
+        from .models import ENTERPRISE_BANK_LINKS
 
-        model = {"assigned": BankAssignment, "borrowing": Loan, "credit": CreditSnapshot}[value]
+        model = ENTERPRISE_BANK_LINKS[value]
         rows = model.objects.filter(enterprise=OuterRef("pk"))
         codes = self.request.user.scope.bank_codes
         return queryset.filter(Exists(rows.filter(bank_id__in=list(codes))))

@@ -35,14 +35,13 @@ SOURCE_DEPARTMENTS = {
 
 
 # The tables tying an enterprise to a bank (models with ``enterprise`` and ``bank`` foreign
-# keys), registered from the ready() of the apps that own them (banks: assignments; loans:
-# loans and credit snapshots), so that this app imports neither.
-ENTERPRISE_BANK_LINKS = []
+# keys) by the name of the tie, registered from the ready() of the apps that own them (banks:
+# "assigned"; loans: "borrowing", "credit"), so that this app imports neither.
+ENTERPRISE_BANK_LINKS = {}
 
 
-def register_bank_link(model):
-    if model not in ENTERPRISE_BANK_LINKS:
-        ENTERPRISE_BANK_LINKS.append(model)
+def register_bank_link(model, tie):
+    ENTERPRISE_BANK_LINKS[tie] = model
 
 
 def enterprise_scope_q(scope, path=""):
@@ -60,7 +59,7 @@ def enterprise_scope_q(scope, path=""):
         codes = list(scope.bank_codes)
         links = [
             Exists(model.objects.filter(enterprise=outer, bank_id__in=codes))
-            for model in ENTERPRISE_BANK_LINKS
+            for model in ENTERPRISE_BANK_LINKS.values()
         ]
         q &= reduce(operator.or_, links) if links else Q(pk__in=[])
     return q

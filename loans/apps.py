@@ -13,5 +13,5 @@ class LoansConfig(AppConfig):
         from .models import CreditSnapshot, Loan
 
         register_kinds()
-        register_bank_link(Loan)
-        register_bank_link(CreditSnapshot)
+        register_bank_link(Loan, "borrowing")
+        register_bank_link(CreditSnapshot, "credit")

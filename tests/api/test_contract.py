@@ -113,7 +113,8 @@ CASES = {
     ("region-detail", "get"): Read(row="region", reference_data=True),
     ("enterprise-list", "get"): Read(),
     ("enterprise-detail", "get"): Read(row="enterprise"),
-    ("importbatch-list", "get"): Read(action="import"),
+    # the list first settles batches whose job died (one UPDATE): enterprises.services.uploads
+    ("importbatch-list", "get"): Read(action="import", max_queries=5),
     # an upload: the batch, its job and the re-check of both (core/writes.py)
     ("importbatch-list", "post"): Write(
         action="import", request=upload, out_of_scope=False, max_queries=16

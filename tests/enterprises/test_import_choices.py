@@ -107,7 +107,7 @@ def test_the_command_line_and_the_api_take_skip_bad_rows(
 
 
 def test_system_imports_show_in_the_history_of_the_regions_they_touched(client, cast, tmp_path):
-    from core.demo import import_demo_file
+    from demo.services import import_demo_file
 
     path = write_csv(tmp_path / "demo-registry.csv", REGISTRY_HEADER, registry_rows(3))
     import_demo_file("registry", path)  # as load_demo does: no user, no uploader region

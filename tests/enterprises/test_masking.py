@@ -226,11 +226,16 @@ def test_staff_with_the_right_read_error_values_whole(client, cast, staff_batch)
 def test_the_error_report_survives_control_characters_and_neutralises_formulas(
     client, cast, tmp_path
 ):
-    # A file with a NUL byte, as uploaded; the batch and its errors are written directly
-    # (how the import engine treats such files is not this test's concern).
+    # A file with control characters, as uploaded; the batch and its errors are written
+    # directly (how the import engine treats such files is not this test's concern; a file
+    # with NUL bytes is refused as binary before any report).
     rows = [
-        [make_uscc(), "零\x00字节\x01企业", "吴九", "", "bad\x00date", "存续", "330326100"],
+        [make_uscc(), "零\x02字节\x01企业", "吴九", "", "bad\x03date", "存续", "330326100"],
         [make_uscc(), '=HYPERLINK("x")', "@SUM(1)", "+1-2", "-1", "存续", "330326100"],
+    ]
+    # ordinary rows after them, as in a real file (a file mostly of control bytes is binary)
+    rows += [
+        [make_uscc(), f"普通企业{i}", "", "", "2020-01-01", "存续", "330326100"] for i in range(30)
     ]
     path = write_csv(tmp_path / "nul.csv", HEADER, rows)
     batch = ImportBatch.objects.create(
