@@ -127,6 +127,8 @@ def rebuild(request):
         raise Http404
     code = request.POST.get("region") or ""
     region = Region.objects.filter(code=code).first() if code else request.user.region
+    if code and region is None:  # an unknown code never means "every county"
+        raise Http404
     prefix = request.user.scope.region_prefix
     if region is None and not request.user.scope.everything:
         raise Http404

@@ -118,3 +118,12 @@ def test_the_members_endpoint_query_count_does_not_grow_with_rows(
     client.force_login(cast.staff)
     with django_assert_max_num_queries(10):
         assert client.get("/api/v1/lists/members/", {"list_type": "active"}).status_code == 200
+
+
+def test_an_unknown_region_code_rebuilds_nothing(client, cast):
+    from core.models import Job
+
+    client.force_login(cast.admin)
+    response = client.post("/lists/rebuild/", {"region": "999999"})
+    assert response.status_code == 404
+    assert not Job.objects.filter(kind="screening.rebuild").exists()
