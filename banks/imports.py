@@ -11,7 +11,7 @@ from enterprises.choices import ImportKind
 from enterprises.importing import normalise as n
 from enterprises.importing.specs import BANK_CODE, Column, KindSpec, Upsert, register
 
-from .choices import BankLevel
+from .choices import BankLevel, FocusArea
 from .models import Bank
 
 BANKS = Bank._meta.db_table
@@ -27,6 +27,37 @@ CITY_PREFIX_LENGTH = 4  # 3303: city-level staff may change institutions and the
 BANK_TREE_MAX_DEPTH = 32
 # Staged rows whose parent chain (staged parents first, then the stored ones) comes back to
 # them: a cycle anywhere in the tree, not only a bank being its own parent.
+# 服务重点 as the contract spells it; the stored value is the FocusArea code.
+FOCUS_AREAS = {
+    "普惠": FocusArea.INCLUSIVE,
+    "外贸": FocusArea.FOREIGN_TRADE,
+    "涉农": FocusArea.AGRICULTURE,
+    "科创": FocusArea.TECHNOLOGY,
+    "制造业": FocusArea.MANUFACTURING,
+}
+_FOCUS_LOOKUP = {**{k: v.value for k, v in FOCUS_AREAS.items()}, **{v: v for v in FocusArea.values}}
+
+
+def to_focus_areas(value):
+    """ "外贸；科创" → "foreign_trade;technology" (separated like service regions)."""
+    text = n.clean_text(value)
+    if text is None:
+        return None
+    codes = []
+    for part in (
+        text.replace("；", ";").replace(",", ";").replace("，", ";").replace("、", ";").split(";")
+    ):
+        part = part.strip()
+        if not part:
+            continue
+        if part.lower() not in _FOCUS_LOOKUP:
+            raise n.RowError(
+                _("Unknown focus area; use {allowed}.").format(allowed=" / ".join(FOCUS_AREAS))
+            )
+        codes.append(_FOCUS_LOOKUP[part.lower()])
+    return ";".join(dict.fromkeys(codes)) or None
+
+
 _CYCLE_SQL = """
 WITH RECURSIVE edges (code, parent) AS (
     SELECT bank_code, parent_code FROM {stage}
@@ -158,7 +189,11 @@ def resolve_banks_scope(run):
 
 
 def after_apply(run):
-    """The service regions of the staged banks, replaced when the file has that column."""
+    """The service regions and focus areas of the staged banks, replaced when the file has
+    those columns (a banks file holds hundreds of rows, not millions)."""
+    if "focus" in run.present_fields:
+        for code, focus in run.sql(f"SELECT bank_code, focus FROM {run.STAGE}"):
+            Bank.objects.filter(code=code).update(focus_areas=focus.split(";") if focus else [])
     if "service_regions" not in run.present_fields:
         return
     through = Bank.service_regions.through
@@ -192,6 +227,9 @@ BANKS_SPEC = KindSpec(
         Column("level", "机构层级", "level", False, n.choice(BANK_LEVELS)),
         Column("service_regions", "服务区域", "service_regions", False, n.clean_text),
         Column("capacity", "走访容量", "capacity", False, n.to_count, "integer"),
+        Column("focus", "服务重点", "focus", False, to_focus_areas),
+        # The branch's task-force contact: personal data, masked for roles that lack it.
+        Column("contact", "联系人", "contact", False, n.plain_text(100)),
     ],
     key=("bank_code",),
     refers_to_enterprise=False,
@@ -206,6 +244,7 @@ BANKS_SPEC = KindSpec(
             ("parent_id", "s.parent_code"),
             ("level", "COALESCE(s.level, '')"),
             ("capacity", "s.capacity"),
+            ("contact", "COALESCE(s.contact, '')"),
             ("batch_id", "%(batch)s"),
         ),
         compare=("name",),
@@ -213,6 +252,7 @@ BANKS_SPEC = KindSpec(
             ("parent_id", "parent_code"),
             ("level", "level"),
             ("capacity", "capacity"),
+            ("contact", "contact"),
         ),
     ),
     after_apply=after_apply,

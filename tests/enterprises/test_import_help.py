@@ -209,9 +209,12 @@ def _contract():
     contract, kind = {}, None
     for line in text.splitlines():
         heading = re.match(r"### `(\w+)` —", line)
+        more = re.match(r"### `(\w+)`: (two )?more optional columns", line)
         if heading:
             kind = heading[1]
             contract[kind] = []
+        elif more:  # columns added to a kind later in the contract
+            kind = more[1]
         elif line.startswith("### "):
             kind = None
         elif kind and line.startswith("| ") and not line.startswith(("| 中文列名", "|---")):
