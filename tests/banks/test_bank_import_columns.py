@@ -18,7 +18,14 @@ def _import(tmp_path, rows, user, header=HEADER):
 
 def test_focus_areas_and_contact_are_imported(tmp_path, cast):
     cast.bank.service_regions.set([PINGYANG])
-    row = ["PY-BR", "温州银行平阳支行", "PY-HEAD", PINGYANG, "外贸；科创、外贸", "陈晓东 13857700102"]
+    row = [
+        "PY-BR",
+        "温州银行平阳支行",
+        "PY-HEAD",
+        PINGYANG,
+        "外贸；科创、外贸",
+        "陈晓东 13857700102",
+    ]
     batch = _import(tmp_path, [row], cast.staff)
     assert batch.status == "applied", list(batch.errors.values_list("reason", flat=True))
     branch = Bank.objects.get(code="PY-BR")
