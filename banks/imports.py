@@ -5,6 +5,7 @@ Who may change which bank (issue 10): county staff only branches serving their c
 institutions or the branch tree; city staff and administrators everything in their region.
 """
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.choices import ImportKind
@@ -52,7 +53,9 @@ def to_focus_areas(value):
             continue
         if part.lower() not in _FOCUS_LOOKUP:
             raise n.RowError(
-                _("Unknown focus area; use {allowed}.").format(allowed=" / ".join(FOCUS_AREAS))
+                format_lazy(
+                    _("Unknown focus area; use {allowed}."), allowed=" / ".join(FOCUS_AREAS)
+                )
             )
         codes.append(_FOCUS_LOOKUP[part.lower()])
     return ";".join(dict.fromkeys(codes)) or None

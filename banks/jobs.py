@@ -1,5 +1,6 @@
 """The allocation job: lead and backup banks for a region's key-visit list or a visit batch."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,7 +38,7 @@ def allocate_job(job):
             job.report(
                 done=(number - 1) * total + done,
                 total=len(counties) * total,
-                step=f"{county.name} · {step}",
+                step=format_lazy("{county} · {step}", county=county.name, step=step),
             )
 
         run = allocate(county, visit_batch=batch, user=job.created_by, job=job, progress=progress)

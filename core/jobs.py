@@ -5,6 +5,7 @@ reports progress with ``job.report(...)``, and returns a dict of counts. Raise `
 with a translated message for failures a user should read.
 """
 
+import json
 import logging
 import threading
 import time
@@ -230,6 +231,7 @@ def _finish(job, status, error="", trace="", log=None):
         "error": error,
         "counts": job.counts,
         "step": job.step,
+        "step_translations": job.step_translations,
         "progress_done": job.progress_done,
         "progress_total": job.progress_total,
         "result_url": job.result_url,
@@ -260,10 +262,8 @@ class OutsideProgress:
         job = self.job
         if job is None:
             return
-        step = str(step)[:200]
-        if step != job.step:
-            logger.info("job %s: %s", job.pk, step)  # each new step is a line of the log
-        job.progress_done, job.progress_total, job.step = done, total, step
+        job.set_step(step)
+        job.progress_done, job.progress_total = done, total
         now = time.monotonic()
         if not self._enabled or (not force and now - self._last_report < 0.5):
             return
@@ -274,8 +274,15 @@ class OutsideProgress:
             with self._side.cursor() as cursor:
                 cursor.execute(
                     "UPDATE core_job SET progress_done = %s, progress_total = %s, step = %s, "
-                    "heartbeat_at = %s WHERE id = %s",
-                    (done, total, job.step, timezone.now(), job.pk),
+                    "step_translations = %s::jsonb, heartbeat_at = %s WHERE id = %s",
+                    (
+                        done,
+                        total,
+                        job.step,
+                        json.dumps(job.step_translations, ensure_ascii=False),
+                        timezone.now(),
+                        job.pk,
+                    ),
                 )
         except Exception:
             logger.warning("could not report the progress of job %s", job.pk, exc_info=True)

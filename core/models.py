@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import kinds
 from .choices import TERMINAL_STATES, JobStatus
+from .i18n import in_every_language, localized
 from .querysets import RestrictedManager
 
 logger = logging.getLogger("core.jobs")
@@ -45,6 +46,8 @@ class Job(models.Model):
     progress_done = models.BigIntegerField(_("done"), default=0)
     progress_total = models.BigIntegerField(_("total"), null=True, blank=True)
     step = models.CharField(_("current step"), max_length=200, blank=True)
+    # The step in every language of the site (core/i18n.py); ``step`` is the default's.
+    step_translations = models.JSONField(_("current step, translated"), default=dict, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     result_url = models.CharField(_("result link"), max_length=300, blank=True)
     error = models.TextField(_("error"), blank=True)
@@ -124,6 +127,19 @@ class Job(models.Model):
     # process changed, and at most every half second so reporting never slows the work.
     _last_report = 0.0
 
+    def set_step(self, step):
+        """Name the current step (a lazy text, so it is kept in every language)."""
+        translations = in_every_language(step, max_length=200)
+        text = translations.get(settings.LANGUAGE_CODE) or str(step)[:200]
+        if text != self.step:
+            logger.info("job %s: %s", self.pk, text)  # each new step is a line of the log
+        self.step, self.step_translations = text, translations
+
+    @property
+    def step_text(self):
+        """The current step in the reader's language."""
+        return localized(self.step, self.step_translations)
+
     def report(self, done=None, total=None, step=None, counts=None, force=False):
         """Record progress; cheap to call often (writes at most twice a second)."""
         if done is not None:
@@ -131,10 +147,7 @@ class Job(models.Model):
         if total is not None:
             self.progress_total = total
         if step is not None:
-            step = str(step)[:200]
-            if step != self.step:
-                logger.info("job %s: %s", self.pk, step)  # each new step is a line of the log
-            self.step = step
+            self.set_step(step)
         if counts:
             self.counts = {**self.counts, **counts}
         now = time.monotonic()
@@ -146,6 +159,7 @@ class Job(models.Model):
             progress_done=self.progress_done,
             progress_total=self.progress_total,
             step=self.step,
+            step_translations=self.step_translations,
             counts=self.counts,
             heartbeat_at=self.heartbeat_at,
         )

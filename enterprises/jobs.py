@@ -82,15 +82,15 @@ def run_import(job):
     # The engine's last step is "Writing", which a dry run or a rejected file never did.
     if batch.status == ImportStatus.REJECTED:
         if dry_run:
-            job.step = str(_("Trial import rejected: nothing was written."))
+            job.set_step(_("Trial import rejected: nothing was written."))
         else:
-            job.step = str(_("Rejected: nothing was written."))
+            job.set_step(_("Rejected: nothing was written."))
     if batch.status in (ImportStatus.REJECTED, ImportStatus.FAILED):
         raise JobError(batch.message)
     if dry_run:
-        job.step = str(_("Trial import finished: nothing was written."))
+        job.set_step(_("Trial import finished: nothing was written."))
     else:
-        job.step = str(_("Imported."))
+        job.set_step(_("Imported."))
     return summary_counts(batch)
 
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import localized
 from core.querysets import RestrictedManager
 
 from .choices import (
@@ -417,6 +418,8 @@ class ImportRowError(models.Model):
     column = models.CharField(_("column"), max_length=100, blank=True)
     value = models.CharField(_("value"), max_length=500, blank=True)
     reason = models.CharField(_("reason"), max_length=500)
+    # The reason in every language of the site (core/i18n.py); ``reason`` is the default's.
+    reason_translations = models.JSONField(_("reason, translated"), default=dict, blank=True)
     is_warning = models.BooleanField(_("warning only"), default=False)
 
     class Meta:
@@ -428,3 +431,8 @@ class ImportRowError(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}:{self.row_number} {self.column} {self.reason}"
+
+    @property
+    def reason_text(self):
+        """The reason in the reader's language."""
+        return localized(self.reason, self.reason_translations)

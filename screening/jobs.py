@@ -1,7 +1,7 @@
 """The screening job: rebuild the lists of a region (every county inside it)."""
 
 from celery import current_app
-from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from core.jobs import DETACHED, JobError, job_handler
@@ -48,7 +48,7 @@ def rebuild_job(job):
         job.report(
             done=0,
             total=len(counties),
-            step=_("Dispatched {n} county runs").format(n=len(counties)),
+            step=format_lazy(gettext_lazy("Dispatched {n} county runs"), n=len(counties)),
             counts=job.counts,
             force=True,
         )

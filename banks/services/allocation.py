@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.bulk import bulk_insert
 from core.workdays import add_working_days
@@ -355,15 +356,15 @@ def allocate(county, *, visit_batch=None, user=None, job=None, today=None, progr
     today = today or timezone.localdate()
     rules = AllocationRules.for_county(county)
     report = progress or (lambda done, total, step: None)
-    report(0, 3, _("Reading enterprises and branches"))
+    report(0, 3, gettext_lazy("Reading enterprises and branches"))
     branches = load_branches()
     targets = load_targets(county, visit_batch)
-    report(1, 3, _("Choosing banks"))
+    report(1, 3, gettext_lazy("Choosing banks"))
     placements, unplaced = place(targets, branches, rules)
     due_on = add_working_days(today, rules.feedback_working_days)
     workers = township_workers({t.region_code for t, *_rest in placements})
     turns = {}
-    report(2, 3, _("Saving assignments"))
+    report(2, 3, gettext_lazy("Saving assignments"))
     with transaction.atomic():
         run = AllocationRun.objects.create(
             region=county, visit_batch=visit_batch, job=job, created_by=user
@@ -402,7 +403,7 @@ def allocate(county, *, visit_batch=None, user=None, job=None, today=None, progr
             },
         }
         run.save(update_fields=["summary"])
-    report(3, 3, _("Done"))
+    report(3, 3, gettext_lazy("Done"))
     return run
 
 

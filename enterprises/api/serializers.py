@@ -49,6 +49,8 @@ class EnterpriseSerializer(serializers.ModelSerializer):
 
 
 class ImportRowErrorSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(source="reason_text", read_only=True)  # caller's language
+
     class Meta:
         model = ImportRowError
         fields = ["row_number", "column", "value", "reason", "is_warning"]

@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import ENTITY_TYPE_BY_USCC_PREFIX, EntityType
@@ -206,7 +207,7 @@ def choice(mapping):
             return lookup[text.lower()]
         except KeyError:
             raise RowError(
-                _("Unknown value; allowed: {allowed}.").format(allowed=allowed)
+                format_lazy(_("Unknown value; allowed: {allowed}."), allowed=allowed)
             ) from None
 
     convert.lookup = lookup  # for the SQL fast path (sqlpath.py)
@@ -217,7 +218,7 @@ def max_length(n):
     def convert(value):
         text = clean_text(value)
         if text is not None and len(text) > n:
-            raise RowError(_("Too long (at most {n} characters).").format(n=n))
+            raise RowError(format_lazy(_("Too long (at most {n} characters)."), n=n))
         return text
 
     convert.max_length = n  # for the SQL fast path (sqlpath.py)

@@ -18,8 +18,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import in_every_language
 from core.jobs import OutsideProgress
 
 from ..choices import ImportKind, ImportStatus, RejectionReason
@@ -86,7 +88,8 @@ def import_file(
     already imported once more; ``skip_bad_rows`` applies the valid rows even when more rows
     than ``IMPORT_MAX_ERROR_RATE`` have errors (the bad ones are skipped; default strict).
     """
-    # Row-error reasons and messages are stored in the site language (Chinese by default).
+    # Row-error reasons and messages are stored in the site language (Chinese by default);
+    # reasons also in every language of the site (core/i18n.py).
     with translation.override(settings.LANGUAGE_CODE):
         return _import_file(kind, path, user, file_name, dry_run, force, job, batch, skip_bad_rows)
 
@@ -195,8 +198,9 @@ class _Run:
         check_file(path, self.batch.file_name)
         if size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise FileRejected(
-                _("The file is larger than the limit of {mb} MB.").format(
-                    mb=settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)
+                format_lazy(
+                    _("The file is larger than the limit of {mb} MB."),
+                    mb=settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024),
                 )
             )
         if not force:
@@ -234,20 +238,30 @@ class _Run:
             self.errors.append((row, safe_text(column), safe_text(value)[:500], reason, warning))
 
     def store_errors(self):
-        ImportRowError.objects.bulk_create(
-            (
+        # Reasons repeat (one per kind of mistake): translate each distinct one once.
+        translated = {}
+
+        def reason_in_every_language(reason):
+            key = str(reason)
+            if key not in translated:
+                translated[key] = in_every_language(reason, max_length=500)
+            return key[:500], translated[key]
+
+        rows = []
+        for row, column, value, reason, warning in self.errors:
+            text, translations = reason_in_every_language(reason)
+            rows.append(
                 ImportRowError(
                     batch=self.batch,
                     row_number=row,
                     column=str(column)[:100],
                     value=value,
-                    reason=str(reason)[:500],
+                    reason=text,
+                    reason_translations=translations,
                     is_warning=warning,
                 )
-                for row, column, value, reason, warning in self.errors
-            ),
-            batch_size=5000,
-        )
+            )
+        ImportRowError.objects.bulk_create(rows, batch_size=5000)
 
     def progress(self, done, total, step, force=False):
         # The import's own transaction is not committed yet: report on a side connection.
@@ -331,7 +345,7 @@ class _Run:
                             row_no,
                             header_of.get(key_fields[0], key_fields[0]),
                             " / ".join(str(k) for k in key),
-                            _("Duplicate key: same as row {row}.").format(row=first),
+                            format_lazy(_("Duplicate key: same as row {row}."), row=first),
                         )
                         ok = False
                 # Every error of the row is reported, not only the first kind found (issue 12).
@@ -382,7 +396,7 @@ class _Run:
         missing = [c.cn for c in self.spec.required if c.field not in seen]
         if missing:
             raise FileRejected(
-                _("Required column missing: {columns}.").format(columns="、".join(missing))
+                format_lazy(_("Required column missing: {columns}."), columns="、".join(missing))
             )
         return mapping
 

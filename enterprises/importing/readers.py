@@ -9,6 +9,7 @@ import csv
 import zipfile
 from pathlib import Path
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -52,8 +53,9 @@ def file_type(name):
     suffix = Path(str(name or "")).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise FileRejected(
-            _("Unsupported file type {suffix}: use .xlsx or .csv.").format(
-                suffix=suffix or _("(no extension)")
+            format_lazy(
+                _("Unsupported file type {suffix}: use .xlsx or .csv."),
+                suffix=suffix or _("(no extension)"),
             )
         )
     return suffix[1:]
@@ -147,7 +149,7 @@ def iter_xlsx(path):
         rows = sheet.iter_rows()
     except Exception as exc:  # calamine raises its own error types for broken files
         raise FileRejected(
-            _("The workbook cannot be read: {error}").format(error=str(exc)[:200])
+            format_lazy(_("The workbook cannot be read: {error}"), error=str(exc)[:200])
         ) from None
     for row in rows:
         yield list(row)

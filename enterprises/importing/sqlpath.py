@@ -36,6 +36,7 @@ from datetime import date, datetime
 
 import psycopg
 from django.db import DatabaseError, connection
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import ENTITY_TYPE_BY_USCC_PREFIX, EntityType, ImportKind
@@ -675,7 +676,7 @@ def _duplicates(run, errors):
                 row_no,
                 column,
                 " / ".join(str(k) for k in key_values),
-                _("Duplicate key: same as row {row}.").format(row=first),
+                format_lazy(_("Duplicate key: same as row {row}."), row=first),
             )
         )
     run.sql(f"DELETE FROM {STAGE} WHERE row_no = ANY(%s)", ([r[0] for r in rows],))

@@ -39,7 +39,7 @@ def write_error_report(batch, out, user):
     mask = import_value_masker(batch.kind, user)
     reasons = defaultdict(list)
     for error in batch.errors.all().iterator(chunk_size=5000):
-        label = f"[{error.column}] {error.reason}" if error.column else str(error.reason)
+        label = f"[{error.column}] {error.reason_text}" if error.column else error.reason_text
         reasons[error.row_number].append(label)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Errors"))
@@ -68,7 +68,7 @@ def write_error_report(batch, out, user):
                     error.row_number,
                     safe_cell(error.column),
                     safe_cell(mask(error.column, error.value)),
-                    safe_cell(error.reason),
+                    safe_cell(error.reason_text),
                 ]
             )
     workbook.save(out)

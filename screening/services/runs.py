@@ -6,6 +6,7 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.jobs import OutsideProgress, stale_q
 from enterprises.choices import RegionLevel
@@ -107,7 +108,7 @@ def _rebuild_together(counties, user, job, as_of):
         _after_switch(run)
     _clean_up([run.region for run in runs])
     if job is not None:
-        job.report(done=4, total=4, step=_("Lists switched"), force=True)
+        job.report(done=4, total=4, step=gettext_lazy("Lists switched"), force=True)
     return runs, problems
 
 

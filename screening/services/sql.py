@@ -9,7 +9,7 @@ which PostgreSQL re-runs per row once its hash outgrows work_mem (docs: performa
 import json
 
 from django.db import connection
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enterprises.choices import REGION_PREFIX_LENGTH, RegionLevel
 
@@ -378,17 +378,17 @@ def build(pairs, rule_set, progress=None):
                 for run, previous in pairs
             ],
         )
-        progress(0, 4, _("Gathering the facts of every enterprise"))
+        progress(0, 4, gettext_lazy("Gathering the facts of every enterprise"))
         cursor.execute(facts_sql, params)
         cursor.execute("SELECT run_id, count(*) FROM scr_facts GROUP BY run_id")
         add(cursor.fetchall(), "registered")
-        progress(1, 4, _("Writing the lists"))
+        progress(1, 4, gettext_lazy("Writing the lists"))
         cursor.execute(MEMBERS, params)
         add(cursor.fetchall())
-        progress(2, 4, _("Recording why the others are not on them"))
+        progress(2, 4, gettext_lazy("Recording why the others are not on them"))
         cursor.execute(EXCLUSIONS, params)
         add(cursor.fetchall())
-        progress(3, 4, _("Comparing with the previous lists"))
+        progress(3, 4, gettext_lazy("Comparing with the previous lists"))
         if any(previous is not None for _run, previous in pairs):
             for run, previous in pairs:
                 if previous is not None:

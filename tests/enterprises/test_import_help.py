@@ -308,3 +308,36 @@ def test_the_enterprise_page_states_the_unit_of_its_amounts(client, cast):
     body = client.get(reverse("enterprises:detail", args=[enterprise.pk])).content.decode()
     for header in ("授信金额（万元）", "贷款余额（万元）", "放款金额（万元）", "实缴税额（万元）"):
         assert header in body
+
+
+def test_a_job_run_in_chinese_reads_in_english_for_an_english_reader(cast, tmp_path, client):
+    """Steps and row-error reasons are saved in every language (core/i18n.py): a job that a
+    worker ran in the site's language (Chinese) reads in English on an English page."""
+    from django.utils import translation
+
+    from core import jobs
+
+    path = write_csv(tmp_path / "r.csv", REGISTRY_HEADER, _bad_rows(10, 2))
+    batch = ImportBatch.objects.create(
+        kind="registry",
+        file_name="r.csv",
+        file_sha256="",
+        stored_file=str(path),
+        created_by=cast.staff,
+        region_id="330326",
+    )
+    with translation.override("zh-hans"):
+        job = jobs.run_now(
+            "import.dry_run", user=cast.staff, params={"batch": batch.pk, "dry_run": True}
+        )
+    assert job.step == "试导入未通过：未写入任何数据。"
+    client.force_login(cast.staff)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("core:job_detail", args=[job.pk])).content.decode()
+    assert "Trial import rejected: nothing was written." in body
+    assert "试导入未通过" not in body
+    reason = batch.errors.first().reason
+    assert reason and reason not in body  # the Chinese reason …
+    assert batch.errors.first().reason_translations["en"] in body  # … reads in English
+    api = client.get(f"/api/v1/imports/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert api["errors"][0]["reason"] == batch.errors.first().reason_translations["en"]
