@@ -377,7 +377,7 @@ def bank_side_scope_q(scope, assignment="assignment"):
     return q
 
 
-class BankFeedback(models.Model):
+class BankFeedback(CoordinationRecord):
     """One answer of an assigned bank about an enterprise (the first one stops its clock)."""
 
     assignment = models.ForeignKey(
@@ -397,8 +397,6 @@ class BankFeedback(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("given at"), auto_now_add=True)
-
-    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("bank feedback")

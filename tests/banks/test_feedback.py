@@ -183,3 +183,24 @@ def test_the_beat_schedule_runs_the_hand_off_daily(settings):
     from core.models import Job
 
     assert Job.objects.get(pk=job_id).kind == "banks.hand_off"
+
+
+def test_feedback_and_the_status_it_sets_are_in_the_change_history(cast):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.history import acting_as
+
+    lead, _backup = make_pair(cast.bank, cast.other_bank, due_on=FRI)
+    with acting_as(cast.officer):
+        feedback = record_feedback(cast.officer, lead, "contacted", "电话联系了财务")
+
+    created = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(BankFeedback), object_pk=str(feedback.pk)
+    )
+    assert created.actor == cast.officer
+    assert created.changes_dict["status"] == [None, "contacted"]
+    changed = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(BankAssignment), object_pk=str(lead.pk)
+    ).latest("timestamp")
+    assert changed.changes_dict["status"] == ["pending", "contacted"]
