@@ -307,14 +307,21 @@ class BankAssignment(CoordinationRecord):
     day for the first feedback, set when the branch's clock starts.
     """
 
+    # No index of their own: the unique (enterprise, role) and the (bank, enterprise) indexes
+    # serve every lookup, and an allocation writes each index once per row.
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
         verbose_name=_("enterprise"),
         on_delete=models.CASCADE,
         related_name="bank_assignments",
+        db_index=False,
     )
     bank = models.ForeignKey(
-        Bank, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="assignments"
+        Bank,
+        verbose_name=_("bank"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        db_index=False,
     )
     role = models.CharField(_("role"), max_length=10, choices=AssignmentRole.choices)
     assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)

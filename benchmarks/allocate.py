@@ -98,7 +98,7 @@ def time_app(batch_id):
     from core import jobs
 
     with connection.cursor() as c:
-        c.execute("TRUNCATE banks_bankassignment, banks_unplacedenterprise")
+        c.execute("TRUNCATE banks_bankassignment, banks_unplacedenterprise CASCADE")
     t0 = time.perf_counter()
     job = jobs.run_now("banks.allocate", params={"batch": batch_id})
     elapsed = time.perf_counter() - t0
@@ -113,7 +113,7 @@ def time_baseline():
         c.execute("DROP TABLE IF EXISTS bench_assignments")
         c.execute("CREATE TABLE bench_assignments AS SELECT * FROM banks_bankassignment")
         rows = c.execute("SELECT count(*) FROM bench_assignments").fetchone()[0]
-        c.execute("TRUNCATE banks_bankassignment")
+        c.execute("TRUNCATE banks_bankassignment CASCADE")
         t0 = time.perf_counter()
         c.execute("INSERT INTO banks_bankassignment SELECT * FROM bench_assignments")
         elapsed = time.perf_counter() - t0
