@@ -23,7 +23,7 @@ def test_another_countys_enterprise_by_url_is_not_found(page, live_server, login
     assert response.status == 404
     content = page.content()
     assert other.name not in content and other.uscc not in content and "李四光" not in content
-    # TODO(issue 12 item 13): once the styled 404 page lands, assert it is in the user's
-    # language and offers a way back (a link home), e.g.
-    #   expect(page.get_by_role("link", name=...)).to_have_attribute("href", "/")
+    # A styled page in the user's language, with a way back home.
+    expect(page.get_by_role("heading", name="此页面不存在，或不在您的查看范围内")).to_be_visible()
+    expect(page.get_by_role("link", name="返回首页")).to_have_attribute("href", "/")
     shot(page, "journey7-not-found")
