@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from faker import Faker
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -357,9 +358,14 @@ def import_demo_file(kind, path):
     batch = import_file(kind, path, file_name=Path(path).name, force=True)
     if batch.status != "applied":
         raise RuntimeError(f"demo {kind} import not applied: {batch.message}")
-    return (
-        f"{batch.get_status_display()} · read {batch.rows_read}, created {batch.rows_created}, "
-        f"updated {batch.rows_updated}, errors {batch.rows_failed}"
+    return _(
+        "{status} · read {read}, created {created}, updated {updated}, errors {errors}"
+    ).format(
+        status=batch.get_status_display(),
+        read=batch.rows_read,
+        created=batch.rows_created,
+        updated=batch.rows_updated,
+        errors=batch.rows_failed,
     )
 
 

@@ -56,3 +56,14 @@ def test_demo_files_are_the_same_every_time(tmp_path):
     second = demo.generate_files(tmp_path / "b", townships, entities=200)
     for kind in demo.IMPORT_ORDER:
         assert first[kind].read_bytes() == second[kind].read_bytes()
+
+
+def test_an_import_line_of_the_demo_speaks_one_language(regions, tmp_path):
+    from django.utils import translation
+
+    from tests.enterprises.helpers import REGISTRY_HEADER, registry_rows, write_csv
+
+    path = write_csv(tmp_path / "registry.csv", REGISTRY_HEADER, registry_rows(3))
+    with translation.override("zh-hans"):
+        line = demo.import_demo_file("registry", path)
+    assert line == "已导入 · 读取 3 行，新增 3，更新 0，错误 0"
