@@ -33,17 +33,10 @@ def build(n):
             "banks_visitbatchmember, banks_visitbatch, loans_loan, enterprises_taxrecord, "
             "banks_bank_service_regions, banks_bank, enterprises_enterprise CASCADE"
         )
-        c.execute(
-            """INSERT INTO banks_bank (code, name, parent_id, level, capacity, focus_areas, contact)
-               SELECT 'I' || i, '机构' || i, NULL, 'legal_person', NULL, '[]', ''
-               FROM generate_series(1, 12) i"""
-        )
-        c.execute(
-            """INSERT INTO banks_bank (code, name, parent_id, level, capacity, focus_areas, contact)
-               SELECT 'I' || i || '-' || b, '机构' || i || '网点' || b, 'I' || i, 'sub_branch',
-                      300 + 100 * mod(i * 7 + b, 7),
-                      CASE WHEN mod(b, 5) = 0 THEN '["foreign_trade"]' ELSE '[]' END::jsonb, ''
-               FROM generate_series(1, 12) i, generate_series(1, 30) b"""
+        common.insert_bank_tree(
+            c,
+            capacity="300 + 100 * mod(i * 7 + b, 7)",
+            focus="""CASE WHEN mod(b, 5) = 0 THEN '["foreign_trade"]' ELSE '[]' END""",
         )
         # Each branch serves three townships; one in ten serves the whole county.
         c.execute(
@@ -54,16 +47,7 @@ def build(n):
                FROM generate_series(1, 12) i, generate_series(1, 30) b, generate_series(0, 2) k""",
             [COUNTY, townships, len(townships)],
         )
-        c.execute(
-            """INSERT INTO enterprises_enterprise
-                 (uscc, name, entity_type, legal_rep, phone, established_on, status,
-                  industry_code, region_id, address, size, created_at, updated_at)
-               SELECT '91' || LPAD(i::text, 16, '0'), '企业' || i, 'enterprise', '', '',
-                      DATE '2015-01-01', 'operating', '', (%s::text[])[1 + mod(i, %s)], '',
-                      'small', now(), now()
-               FROM generate_series(1, %s) i""",
-            [townships, len(townships), n],
-        )
+        common.insert_enterprises(c, townships, n)
         c.execute(
             """INSERT INTO loans_loan (bank_id, loan_no, enterprise_id, disbursed_on, matures_on,
                                        amount, product, guarantee, is_renewal, renews_loan_no)

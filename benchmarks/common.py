@@ -42,3 +42,35 @@ def migrated_townships(prefix=""):
             "code", flat=True
         )
     )
+
+
+def insert_bank_tree(cursor, institutions=12, branches=30, capacity="NULL", focus="'[]'"):
+    """Institutions I1…In and their branches I<i>-<b>; ``capacity`` and ``focus`` are SQL
+    expressions over ``i`` (institution) and ``b`` (branch)."""
+    cursor.execute(
+        """INSERT INTO banks_bank (code, name, parent_id, level, capacity, focus_areas, contact)
+           SELECT 'I' || i, '机构' || i, NULL, 'legal_person', NULL, '[]', ''
+           FROM generate_series(1, %s) i""",
+        [institutions],
+    )
+    cursor.execute(
+        f"""INSERT INTO banks_bank (code, name, parent_id, level, capacity, focus_areas, contact)
+            SELECT 'I' || i || '-' || b, '机构' || i || '网点' || b, 'I' || i, 'sub_branch',
+                   {capacity}, ({focus})::jsonb, ''
+            FROM generate_series(1, %s) i, generate_series(1, %s) b""",
+        [institutions, branches],
+    )
+
+
+def insert_enterprises(cursor, townships, n):
+    """``n`` operating small enterprises spread over ``townships``."""
+    cursor.execute(
+        """INSERT INTO enterprises_enterprise
+             (uscc, name, entity_type, legal_rep, phone, established_on, status,
+              industry_code, region_id, address, size, created_at, updated_at)
+           SELECT '91' || LPAD(i::text, 16, '0'), '企业' || i, 'enterprise', '', '',
+                  DATE '2015-01-01', 'operating', '', (%s::text[])[1 + mod(i, %s)], '',
+                  'small', now(), now()
+           FROM generate_series(1, %s) i""",
+        [townships, len(townships), n],
+    )

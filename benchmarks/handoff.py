@@ -41,27 +41,8 @@ def build(n, branch_size):
             "TRUNCATE banks_handoff, banks_bankfeedback, banks_bankassignment, "
             "banks_bank_service_regions, banks_bank, enterprises_enterprise CASCADE"
         )
-        c.execute(
-            """INSERT INTO banks_bank (code, name, parent_id, level, capacity, focus_areas, contact)
-               SELECT 'I' || i, '机构' || i, NULL, 'legal_person', NULL, '[]', ''
-               FROM generate_series(1, 12) i"""
-        )
-        c.execute(
-            """INSERT INTO banks_bank (code, name, parent_id, level, capacity, focus_areas, contact)
-               SELECT 'I' || i || '-' || b, '机构' || i || '网点' || b, 'I' || i, 'sub_branch',
-                      NULL, '[]', ''
-               FROM generate_series(1, 12) i, generate_series(1, 30) b"""
-        )
-        c.execute(
-            """INSERT INTO enterprises_enterprise
-                 (uscc, name, entity_type, legal_rep, phone, established_on, status,
-                  industry_code, region_id, address, size, created_at, updated_at)
-               SELECT '91' || LPAD(i::text, 16, '0'), '企业' || i, 'enterprise', '', '',
-                      DATE '2015-01-01', 'operating', '', (%s::text[])[1 + mod(i, %s)], '',
-                      'small', now(), now()
-               FROM generate_series(1, %s) i""",
-            [townships, len(townships), n],
-        )
+        common.insert_bank_tree(c)
+        common.insert_enterprises(c, townships, n)
         c.execute("SELECT min(id) FROM enterprises_enterprise")
         first = c.fetchone()[0]
         # Leads: the first ``branch_size`` at I1-1, the rest spread over the other branches of
