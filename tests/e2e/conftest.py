@@ -10,12 +10,16 @@ temporary directory unless set; ``make screenshots`` sets it to docs/screenshots
 """
 
 import os
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from django.utils import translation
+from playwright.sync_api import expect
 
+from core.models import Job
 from tests.conftest import REQUIRE_SERVICES
 
 # Playwright's sync API keeps an asyncio loop running in the main thread for the rest of the
@@ -111,3 +115,19 @@ def login(live_server):
         assert "/login/" not in page.url, "login failed"
 
     return sign_in
+
+
+def wait_for_job(page, timeout=120):
+    """On a job page: the progress bar reaches 100% and the job is finished (jobs may run in
+    the request or outside it; the page polls)."""
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    match = re.search(r"/jobs/(\d+)/$", page.url)
+    expect(page.get_by_role("progressbar")).to_have_attribute(
+        "aria-valuenow", "100", timeout=timeout * 1000
+    )
+    deadline = time.monotonic() + timeout
+    job = Job.objects.get(pk=int(match.group(1)))
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    return job

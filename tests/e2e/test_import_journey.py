@@ -14,7 +14,7 @@ from enterprises.models import Enterprise, ImportBatch, Region
 from screening.choices import ChangeKind, ListType
 from screening.models import ListChange, ScreeningRun
 from screening.services import rebuild_region
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, wait_for_job
 from tests.enterprises.helpers import REGISTRY_HEADER, registry_rows, write_xlsx
 from tests.factories import PINGYANG, PINGYANG_TOWN, make_census, make_enterprise
 
@@ -53,29 +53,13 @@ def _registry_files(tmp_path, existing):
     )
 
 
-def _wait_for_job(page, timeout=120):
-    """On a job page: the progress bar reaches 100% and the job is finished (jobs may run in
-    the request or outside it; the page polls)."""
-    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
-    match = re.search(r"/jobs/(\d+)/$", page.url)
-    expect(page.get_by_role("progressbar")).to_have_attribute(
-        "aria-valuenow", "100", timeout=timeout * 1000
-    )
-    deadline = time.monotonic() + timeout
-    job = Job.objects.get(pk=int(match.group(1)))
-    while not job.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
-    return job
-
-
 def _upload(page, live_server, path):
     page.goto(f"{live_server.url}{reverse('enterprises:import_list')}")
     page.locator(f'a[href="{reverse("enterprises:import_upload")}"]').first.click()
     page.locator("select[name=kind]").select_option("registry")
     page.locator("input[type=file][name=file]").set_input_files(path)
     page.get_by_test_id("import-submit").click()
-    job = _wait_for_job(page)
+    job = wait_for_job(page)
     assert job.status == "succeeded", job.error
     batch = ImportBatch.objects.get(pk=job.params["batch"])
     # the job page leads to the batch: its dry-run summary and row errors
@@ -134,7 +118,7 @@ def test_import_with_bad_rows_then_fixed_file(page, live_server, login, shot, ca
     assert (batch.rows_failed, batch.rows_created, batch.rows_updated) == (0, 34, 1)
     expect(page.get_by_test_id("import-row-errors")).to_have_count(0)
     page.get_by_test_id("import-confirm").click()
-    job = _wait_for_job(page)
+    job = wait_for_job(page)
     assert job.status == "succeeded", job.error
     batch.refresh_from_db()
     assert batch.status == "applied"
@@ -144,7 +128,7 @@ def test_import_with_bad_rows_then_fixed_file(page, live_server, login, shot, ca
     rebuild = _wait_for_rebuild(job.pk)
     page.goto(f"{live_server.url}{reverse('core:job_list')}")
     page.locator(f'a[href="{reverse("core:job_detail", args=[rebuild.pk])}"]').first.click()
-    rebuild = _wait_for_job(page)
+    rebuild = wait_for_job(page)
     assert rebuild.status == "succeeded", rebuild.error
     run = ScreeningRun.objects.get(is_current=True)
     assert run.pk != first_run.pk and run.previous_id == first_run.pk
