@@ -309,6 +309,9 @@ class BankAssignment(CoordinationRecord):
 
     # No index of their own: the unique (enterprise, role) and the (bank, enterprise) indexes
     # serve every lookup, and an allocation writes each index once per row.
+    # The explanation is derived data (codes and loads): the reason and the bank tell the story.
+    history_options = {"exclude_fields": ["explanation"]}
+
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
         verbose_name=_("enterprise"),
@@ -367,7 +370,8 @@ class BankAssignment(CoordinationRecord):
         ]
 
     def __str__(self):
-        return f"{self.enterprise_id} → {self.bank_id} ({self.get_role_display()})"
+        # Read in the change history and the admin: names, not ids.
+        return f"{self.enterprise.name} → {self.bank.name} ({self.get_role_display()})"
 
     @classmethod
     def scope_q(cls, scope):

@@ -108,14 +108,23 @@ def duration(value):
     return _("{h} h {m} min").format(h=hours, m=minutes)
 
 
-def _param_value(key, value):
+# What a "batch" parameter names, by job kind (URL names: core imports none of the apps).
+BATCH_PARAMS = {
+    "import": (gettext_lazy("Import batch"), "enterprises:import_detail"),
+    "import.dry_run": (gettext_lazy("Import batch"), "enterprises:import_detail"),
+    "banks.allocate": (gettext_lazy("Visit batch"), "banks:batch_detail"),
+}
+
+
+def _param_value(key, value, kind=None):
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if key == "trigger":
         return str(TRIGGERS.get(value, value))
     if key == "batch" and value:
+        url_name = BATCH_PARAMS.get(kind, (None, None))[1]
         try:
-            return f"#{value}", reverse("enterprises:import_detail", args=[value])
+            return f"#{value}", reverse(url_name, args=[value]) if url_name else None
         except NoReverseMatch:
             return f"#{value}"
     if isinstance(value, list):
@@ -128,7 +137,8 @@ def job_params(job):
     """[(label, text, link or None)] of a job's parameters, never a Python dict."""
     rows = []
     for key, value in (job.params or {}).items():
-        shown = _param_value(key, value)
+        shown = _param_value(key, value, job.kind)
         text, link = shown if isinstance(shown, tuple) else (shown, None)
-        rows.append((str(PARAM_LABELS.get(key, key)), text, link))
+        label = BATCH_PARAMS[job.kind][0] if key == "batch" and job.kind in BATCH_PARAMS else None
+        rows.append((str(label or PARAM_LABELS.get(key, key)), text, link))
     return rows

@@ -4,6 +4,7 @@ from functools import cache
 
 from django import template
 from django.db.models import Min
+from django.utils import timezone
 
 from ..choices import ListType, Reason
 from ..models import ListExclusion, ListMembership, ScreeningRun
@@ -59,7 +60,7 @@ def panel_rows(enterprise, user):
         if list_type in excluded:
             reasons = excluded[list_type].reasons
         elif list_type == ListType.FIRST_LOAN:
-            first = first_loan_on(enterprise, run.as_of)
+            first = first_loan_on(enterprise, run.as_of or timezone.localdate())
             if first is None:
                 reasons = [{"code": Reason.NO_LOAN_RECORD}]
             elif first < run.period_start:

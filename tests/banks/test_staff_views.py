@@ -430,3 +430,30 @@ def test_query_counts_do_not_grow_with_rows(client, cast, matched, page):
     before = queries()
     add_assigned_firms(matched, 8)
     assert queries() == before
+
+
+def test_the_allocation_job_page_links_its_visit_batch(client, cast, matched):
+    from core import jobs
+
+    job = jobs.run_now(
+        "banks.allocate", user=cast.staff, region=matched.county, params={"batch": matched.batch.pk}
+    )
+    body = get(client, cast.staff, reverse("core:job_detail", args=[job.pk])).content.decode()
+    assert reverse("banks:batch_detail", args=[matched.batch.pk]) in body
+    assert "走访批次" in body
+    assert f"/enterprises/imports/{matched.batch.pk}/" not in body
+
+
+def test_the_history_of_an_assignment_reads_in_names(cast, matched):
+    from auditlog.models import LogEntry
+
+    from core.history import acting_as
+
+    assignment = BankAssignment.objects.filter(run=matched.run).first()
+    with acting_as(cast.staff):
+        assignment.override_reason = "企业申请更换"
+        assignment.save()
+    entry = LogEntry.objects.get_for_object(assignment).latest("timestamp")
+    assert entry.object_repr.startswith(assignment.enterprise.name + " → " + assignment.bank.name)
+    assert "explanation" not in entry.changes_dict
+    assert entry.changes_dict["override_reason"] == ["", "企业申请更换"]

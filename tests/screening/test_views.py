@@ -127,3 +127,14 @@ def test_an_unknown_region_code_rebuilds_nothing(client, cast):
     response = client.post("/lists/rebuild/", {"region": "999999"})
     assert response.status_code == 404
     assert not Job.objects.filter(kind="screening.rebuild").exists()
+
+
+def test_the_enterprise_page_of_a_run_without_an_as_of_date_opens(client, cast):
+    from screening.models import ListMembership, ScreeningRun
+    from tests.factories import PINGYANG, make_enterprise
+
+    enterprise = make_enterprise()
+    run = ScreeningRun.objects.create(region_id=PINGYANG, status="succeeded", is_current=True)
+    ListMembership.objects.create(run=run, list_type="active", enterprise=enterprise)
+    client.force_login(cast.staff)
+    assert client.get(reverse("enterprises:detail", args=[enterprise.pk])).status_code == 200
