@@ -21,7 +21,10 @@ def tracked_content_types():
 class HistoryFilterForm(forms.Form):
     model = forms.ChoiceField(label=_("Record type"), required=False)
     user = forms.ModelChoiceField(
-        label=_("Who"), queryset=get_user_model().objects.order_by("username"), required=False
+        label=_("Who"),
+        queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label=_("Everyone"),
     )
     action = forms.ChoiceField(label=_("Action"), required=False)
     start = forms.DateField(

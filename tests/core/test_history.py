@@ -316,3 +316,9 @@ def test_every_tracked_admin_change_page_shows_the_history(cast, admin_client):
         response = admin_client.get(url)
         assert response.status_code == 200, url
         assert 'class="history-entry"' in response.content.decode(), url
+
+
+def test_the_history_filters_name_their_empty_choice(admin_client):
+    body = admin_client.get("/history/").content.decode()
+    assert "---------" not in body
+    assert "所有人" in body
