@@ -7,10 +7,11 @@ of the current no-loan list), ``banks_min`` / ``banks_max`` (number of lending b
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from core.writes import scoped_save
 from enterprises.choices import RegionLevel
 from enterprises.models import Region, TaxRecord
 from screening.selectors import current_memberships
@@ -76,9 +77,10 @@ def create_visit_batch(user, county, name, criteria):
     Refuses (PermissionDenied) unless the county is inside the user's ``allocate`` scope,
     checked inside the transaction that writes the batch.
     """
-    with transaction.atomic():
-        if not counties_for_user(user, "allocate").filter(pk=county.pk).exists():
-            raise PermissionDenied(_("You may not cut visit batches of this county."))
+    if not counties_for_user(user, "allocate").filter(pk=county.pk).exists():
+        raise PermissionDenied(_("You may not cut visit batches of this county."))
+
+    def create():
         batch = VisitBatch.objects.create(
             region=county, name=name, criteria=criteria, created_by=user
         )
@@ -97,4 +99,7 @@ def create_visit_batch(user, county, name, criteria):
             size = cursor.rowcount
         batch.size = size
         batch.save(update_fields=["size"])
-    return batch
+        return batch
+
+    # The one write path: saved in a transaction, re-checked against the scope, history kept.
+    return scoped_save(user, "allocate", create)

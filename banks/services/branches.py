@@ -1,9 +1,9 @@
 """Staff edits of a branch: the regions it serves, its visit capacity, focus areas, contact."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.writes import scoped_save
 from enterprises.choices import RegionLevel
 from enterprises.models import Region
 from enterprises.services.privacy import mask_name, mask_phone
@@ -56,9 +56,10 @@ def update_branch(user, bank, *, service_regions, capacity, focus_areas, contact
     """Save a branch's service regions (those the user may edit; others are kept), capacity,
     focus areas and contact. PermissionDenied unless the branch is editable by the user,
     checked inside the transaction."""
-    with transaction.atomic():
-        if not editable_banks(user).filter(pk=bank.pk).exists():
-            raise PermissionDenied(_("You may not edit this branch."))
+    if not editable_banks(user).filter(pk=bank.pk).exists():
+        raise PermissionDenied(_("You may not edit this branch."))
+
+    def save():
         allowed = set(editable_regions(user).values_list("code", flat=True))
         kept = [code for code in bank.service_regions.values_list("code", flat=True)]
         chosen = {region.code for region in service_regions if region.code in allowed}
@@ -67,7 +68,9 @@ def update_branch(user, bank, *, service_regions, capacity, focus_areas, contact
         bank.focus_areas = sorted(focus_areas)
         bank.contact = contact.strip()
         bank.save(update_fields=["capacity", "focus_areas", "contact"])
-    return bank
+        return bank
+
+    return scoped_save(user, "allocate", save)  # the one write path (history kept)
 
 
 def mask_contact(contact):

@@ -1,9 +1,10 @@
 """Feedback of an assigned bank: 已联系 / 已受理 / 已授信 / 不予授信 / 需协调 / 企业暂无需求."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core.writes import scoped_save
 
 from ..choices import AssignmentStatus, FeedbackStatus
 from ..models import BankAssignment, BankFeedback
@@ -33,7 +34,8 @@ def record_feedback(user, assignment, status, reason=""):
         raise ValidationError({"status": _("Choose one of the listed answers.")})
     if status == FeedbackStatus.DECLINED and not reason:
         raise ValidationError({"reason": _("Give the reason credit was declined.")})
-    with transaction.atomic():
+
+    def answer():
         locked = answerable(user).select_for_update(of=("self",)).filter(pk=assignment.pk).first()
         if locked is None:
             raise PermissionDenied(_("Only the assigned bank may answer for this enterprise."))
@@ -46,9 +48,12 @@ def record_feedback(user, assignment, status, reason=""):
         )
         locked.status = status
         locked.save(update_fields=["status"])
-        if not answerable(user).filter(pk=locked.pk, status=status).exists():
-            raise PermissionDenied(_("Only the assigned bank may answer for this enterprise."))
         if status == FeedbackStatus.DECLINED:
             hand_off(timezone.localdate(), enterprise_ids=[locked.enterprise_id])
+        return feedback
+
+    # The one write path: saved in a transaction, the feedback re-checked against the
+    # user's ``report`` scope (refused and rolled back otherwise), history kept.
+    feedback = scoped_save(user, "report", answer)
     assignment.refresh_from_db(fields=["status", "due_on"])
     return feedback

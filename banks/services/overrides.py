@@ -1,11 +1,11 @@
 """Changing one assignment's bank by hand (staff, with a required reason)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.workdays import add_working_days
+from core.writes import scoped_save
 from enterprises.models import Enterprise, Region
 
 from ..choices import AssignmentStatus
@@ -62,10 +62,11 @@ def override_assignment(user, assignment, bank, reason, today=None):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Give a reason for the change."))
-    with transaction.atomic():
-        allowed = Enterprise.objects.restrict(user, "allocate").filter(pk=assignment.enterprise_id)
-        if not allowed.exists():
-            raise PermissionDenied(_("You may not change the banks of this enterprise."))
+    allowed = Enterprise.objects.restrict(user, "allocate").filter(pk=assignment.enterprise_id)
+    if not allowed.exists():
+        raise PermissionDenied(_("You may not change the banks of this enterprise."))
+
+    def change():
         current = (
             BankAssignment.objects.select_for_update()
             .select_related("enterprise")
@@ -99,4 +100,7 @@ def override_assignment(user, assignment, bank, reason, today=None):
                 today or timezone.localdate(), rules.feedback_working_days
             )
         current.save(update_fields=["bank", "override_reason", "explanation", "status", "due_on"])
-    return current
+        return current
+
+    # The one write path: saved in a transaction, re-checked against the scope, history kept.
+    return scoped_save(user, "allocate", change)
