@@ -409,4 +409,38 @@ def set_up_bank_matching():
     county = Region.objects.get(code=COUNTY)
     name, criteria = DEMO_BATCH
     batch = create_visit_batch(staff, county, name, criteria)
-    return jobs.run_now("banks.allocate", user=staff, region=county, params={"batch": batch.pk})
+    job = jobs.run_now("banks.allocate", user=staff, region=county, params={"batch": batch.pk})
+    answer_some_assignments()
+    return job
+
+
+# The demo banker's first answers, and a few leads whose feedback time has run out, so the
+# workspace, the hand-off and 待关注 show something on a fresh demo.
+DEMO_ANSWERS = [("contacted", ""), ("credited", ""), ("declined", "抵押物不足，暂不符合授信条件")]
+DEMO_OVERDUE = 3
+
+
+def answer_some_assignments():
+    """The banker answers three of its leads (one declined, handed to the backup at once);
+    three other leads are made overdue (as if allocated weeks ago) and the daily hand-off runs."""
+    from banks.models import BankAssignment
+    from banks.services.feedback import record_feedback
+    from banks.services.handoff import hand_off
+    from core.history import acting_as
+
+    banker = User.objects.get(username="banker")
+    leads = BankAssignment.objects.filter(
+        bank_id=banker.bank_id, role="lead", status="pending"
+    ).order_by("pk")
+    answered = list(leads[: len(DEMO_ANSWERS)])
+    with acting_as(banker, via="demo"):
+        for assignment, (status, reason) in zip(answered, DEMO_ANSWERS, strict=False):
+            record_feedback(banker, assignment, status, reason)
+    overdue = (
+        BankAssignment.objects.filter(role="lead", status="pending")
+        .exclude(bank_id=banker.bank_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:DEMO_OVERDUE]
+    )
+    BankAssignment.objects.filter(pk__in=list(overdue)).update(due_on=date(2025, 1, 2))
+    hand_off()

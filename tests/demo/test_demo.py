@@ -48,6 +48,14 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         "no_second_institution"
     }
     assert Bank.objects.get(code="WZB-PY").focus_areas == ["inclusive", "foreign_trade"]
+    # The banker has answered, one decline and a few run-out clocks were handed to the backup.
+    from banks.models import BankFeedback, HandOff
+
+    assert sorted(BankFeedback.objects.values_list("status", flat=True)) == sorted(
+        status for status, _reason in demo.DEMO_ANSWERS
+    )
+    causes = list(HandOff.objects.values_list("cause", flat=True))
+    assert causes.count("declined") == 1 and causes.count("deadline") == demo.DEMO_OVERDUE
 
 
 def test_demo_files_are_the_same_every_time(tmp_path):
