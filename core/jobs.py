@@ -26,6 +26,7 @@ from . import worker
 from .choices import JobStatus
 from .kinds import handler, is_registered, job_handler, kind_action, kind_label
 from .models import Job
+from .signals import jobs_lost
 
 __all__ = ["DETACHED", "JobError", "enqueue", "execute", "job_handler", "kind_action", "kind_label"]
 
@@ -316,13 +317,16 @@ def fail_stale_jobs():
     stale = Job.objects.filter(stale_q())
     # Pages call this on every poll: read first, so that on SQLite a poll never waits for the
     # write lock an in-process job holds (a read does not wait, an UPDATE would).
-    if not stale.exists():
+    lost = list(stale.values_list("pk", flat=True))
+    if not lost:
         return 0
-    return stale.update(
+    count = Job.objects.filter(stale_q(), pk__in=lost).update(
         status=JobStatus.FAILED,
         finished_at=timezone.now(),
         error=_("The worker stopped reporting (it may have died). Run the job again."),
     )
+    jobs_lost.send(sender=None, job_ids=lost)
+    return count
 
 
 def rerun(job, user):

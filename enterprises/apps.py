@@ -7,6 +7,10 @@ class EnterprisesConfig(AppConfig):
     verbose_name = _("Enterprises")
 
     def ready(self):
+        from core.signals import jobs_lost
+
         from .imports import register_kinds
+        from .services.uploads import settle_batches_of_lost_jobs
 
         register_kinds()
+        jobs_lost.connect(settle_batches_of_lost_jobs, dispatch_uid="import-batches-of-lost-jobs")

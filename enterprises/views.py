@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import jobs
 from core.models import Job
 from core.views import paginate
 from core.writes import scoped_save
@@ -27,7 +28,6 @@ from .services.uploads import (
     apply_refusal,
     create_batch_from_upload,
     enqueue_import,
-    settle_stuck_batches,
 )
 
 
@@ -97,7 +97,7 @@ def _require_import(request):
 
 def get_batch_for_user(request, pk):
     """The import batch if the user may import and it is in their scope, else 404."""
-    settle_stuck_batches(ImportBatch.objects.filter(pk=pk))
+    jobs.fail_stale_jobs()  # a batch whose job was lost is settled as failed (core.signals)
     return get_object_or_404(
         ImportBatch.objects.restrict(request.user, "import").select_related("created_by", "job"),
         pk=pk,
@@ -107,7 +107,7 @@ def get_batch_for_user(request, pk):
 @login_required
 def import_list(request):
     _require_import(request)
-    settle_stuck_batches()
+    jobs.fail_stale_jobs()
     queryset = ImportBatch.objects.restrict(request.user, "import").select_related(
         "created_by", "job"
     )

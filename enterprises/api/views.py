@@ -4,11 +4,12 @@ from rest_framework import mixins, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core import jobs
 from core.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 
 from ..filters import EnterpriseFilter
 from ..models import Enterprise, ImportBatch, Region
-from ..services.uploads import create_batch_from_upload, enqueue_import, settle_stuck_batches
+from ..services.uploads import create_batch_from_upload, enqueue_import
 from .serializers import (
     EnterpriseSerializer,
     ImportBatchDetailSerializer,
@@ -57,7 +58,7 @@ class ImportBatchViewSet(
     denied_message = _("You may not import data.")
 
     def get_queryset(self):
-        settle_stuck_batches()
+        jobs.fail_stale_jobs()  # a batch whose job was lost is settled as failed (core.signals)
         return super().get_queryset()
 
     def get_serializer_class(self):

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.choices import JobStatus
 from core.jobs import enqueue
 
 from ..choices import ImportStatus
@@ -84,15 +83,12 @@ def enqueue_import(user, batch, *, dry_run=False, force=False, skip_bad_rows=Fal
     return job
 
 
-def settle_stuck_batches(queryset=None):
-    """Mark failed the batches still pending or running whose import job has failed.
+def settle_batches_of_lost_jobs(sender, job_ids, **kwargs):
+    """A batch whose import job was lost (its worker died) ends failed, never "running".
 
-    A job can end without its handler finishing (a worker killed, a job marked stale): its
-    batch must not stay "running" for ever. Returns how many batches were settled.
-    """
-    queryset = ImportBatch.objects.all() if queryset is None else queryset
-    return queryset.filter(
-        status__in=[ImportStatus.PENDING, ImportStatus.RUNNING], job__status=JobStatus.FAILED
+    Connected to ``core.signals.jobs_lost`` (enterprises/apps.py)."""
+    ImportBatch.objects.filter(
+        job_id__in=job_ids, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
     ).update(status=ImportStatus.FAILED, message=str(FAILED_MESSAGE))
 
 

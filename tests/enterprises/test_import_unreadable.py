@@ -1,10 +1,13 @@
 """Issue 10 item 5: unreadable files are refused cleanly; a failed import never stays running."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import Job
 from enterprises.models import Enterprise, ImportBatch
@@ -99,7 +102,11 @@ def test_a_batch_whose_job_failed_is_never_left_running(
 
 
 def test_a_batch_left_running_by_a_dead_worker_is_settled_as_failed(client, cast, tmp_path):
-    job = Job.objects.create(kind="import", status="failed", created_by=cast.staff)
+    # The worker died: its job is still "running" but has been silent for too long.
+    silent_since = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    job = Job.objects.create(
+        kind="import", status="running", created_by=cast.staff, started_at=silent_since
+    )
     batch = ImportBatch.objects.create(
         kind="registry", file_name="r.csv", status="running", job=job, created_by=cast.staff
     )
