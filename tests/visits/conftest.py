@@ -1,6 +1,12 @@
 import pytest
 
-from tests.factories import LUCHENG_STREET, PINGYANG_TOWN, make_assignment, make_enterprise, make_loan
+from tests.factories import (
+    LUCHENG_STREET,
+    PINGYANG_TOWN,
+    make_assignment,
+    make_enterprise,
+    make_loan,
+)
 
 OTHER_TOWN = "330326101"  # 鳌江镇, another township of 平阳县
 
