@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.choices import Action
+from accounts.choices import Action, Role
 from core.locking import EditConflict
 from core.views import paginate
 from core.writes import OutOfScope
@@ -104,9 +104,9 @@ def visit_new(request):
 
 def _own_name(user):
     """Without an enterprise yet, the team shows at least the user on their own side."""
-    if user.role == "bank_officer":
+    if user.role == Role.BANK_OFFICER:
         return {"bank_officer_name": user.display_name}
-    if user.role == "township_worker":
+    if user.role == Role.TOWNSHIP_WORKER:
         return {"township_worker_name": user.display_name}
     return {}
 
