@@ -27,6 +27,9 @@ NAVIGATION = [
     (_("Needs attention"), "banks:needs_attention", _any("allocate")),
     # A bank officer's work: the enterprises handed to its branch.
     (_("My enterprises"), "banks:workspace", lambda scope: scope.role == Role.BANK_OFFICER),
+    # Visits' follow-ups: the due list of those who visit, the problems visits found.
+    (_("Due visits"), "visits:due", _any("visit")),
+    (_("Coordination items"), "visits:items", _any("view")),
     (_("Jobs"), "core:job_list", _any("import", "screen")),
     # The API docs are for people who wire systems: administrators and partner systems.
     (_("API"), "api-docs", lambda scope: scope.everything or scope.role == Role.PARTNER),

@@ -69,9 +69,7 @@ def test_a_problem_already_open_for_the_enterprise_is_not_opened_twice(cast, fir
     assert CoordinationItem.objects.filter(enterprise=firm, problem="guarantee").count() == 2
 
 
-def test_status_moves_open_to_in_progress_to_resolved_and_resolving_needs_a_resolution(
-    cast, firm
-):
+def test_status_moves_open_to_in_progress_to_resolved_and_resolving_needs_a_resolution(cast, firm):
     record(cast.township, firm, bank=cast.bank, problems=["guarantee"])
     item = items_of(firm)[0]
     svc.update_item(cast.officer, item, {"status": "in_progress"}, item.version)

@@ -132,12 +132,13 @@ def due_list(user):
 
 
 def mark_overdue(rows, today=None):
-    """Set ``overdue`` and ``days_left`` on each due visit of a page."""
+    """Set ``overdue``, ``days_left`` and ``days_overdue`` on each due visit of a page."""
     today = today or timezone.localdate()
     rows = list(rows)
     for row in rows:
         row.days_left = (row.due_on - today).days
         row.overdue = row.days_left < 0
+        row.days_overdue = max(0, -row.days_left)
     return rows
 
 
@@ -251,11 +252,12 @@ def fill_campaign(campaign, user=None, progress=None):
 
 
 def campaign_regions(user):
-    """The regions a user may launch a campaign in: counties (and townships) of their region."""
+    """The regions a user may launch a campaign in: their own and the ones inside it."""
     scope = user.scope
     if not scope.allows(CAMPAIGN_ACTION) or scope.bank_codes is not None:
         return Region.objects.none()
-    queryset = Region.objects.filter(level__in=[RegionLevel.COUNTY, RegionLevel.TOWNSHIP])
+    levels = [RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
+    queryset = Region.objects.filter(level__in=levels)
     if not scope.everything:
         queryset = queryset.filter(code__startswith=scope.region_prefix)
     return queryset.order_by("code")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Action, Role
 from banks.choices import AssignmentRole
 from banks.models import Bank, BankAssignment
-from core.locking import save_if_unchanged
+from core.locking import EditConflict, differences, save_if_unchanged
 from core.workdays import add_working_days
 from core.writes import scoped_save
 from enterprises.models import Region
@@ -149,7 +149,7 @@ def may_reassign(user):
 
 
 def _locked(user, item):
-    """The stored row of ``item`` if ``user`` may change it; PermissionDenied otherwise."""
+    """Refuse (PermissionDenied) unless ``user`` may change ``item``."""
     if not may_edit(user, item):
         raise PermissionDenied(_("You may not change this coordination item."))
 
@@ -166,7 +166,6 @@ def update_item(user, item, data, expected_version):
     """
     _locked(user, item)
     fields = EDIT_FIELDS + (OWNER_FIELDS if may_reassign(user) else ())
-    old_status = item.status
     errors = {}
     for name in fields:
         if name not in data:
@@ -180,6 +179,11 @@ def update_item(user, item, data, expected_version):
         if isinstance(value, str):
             value = value.strip()
         setattr(item, name, value if value is not None or name == "due_on" else "")
+    # A stale edit is refused first: its checks were made against an old row.
+    stored = CoordinationItem.objects.get(pk=item.pk)
+    if expected_version is None or int(expected_version) != stored.version:
+        raise EditConflict(stored, differences(stored, item))
+    old_status = stored.status
     if item.status not in ItemStatus.values:
         errors["status"] = _("Choose one of the listed statuses.")
     elif item.status != old_status and item.status not in TRANSITIONS[old_status]:
