@@ -35,25 +35,26 @@ class ItemFilterForm(forms.Form):
     """The filters of the item lists: problem, status, owner, level, township."""
 
     problem = forms.ChoiceField(
-        label=_("Problem"), required=False, choices=[("", _("All"))] + ProblemType.choices
+        label=_("Problem"), required=False, choices=[("", _("All")), *ProblemType.choices]
     )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[(OPEN_STATUSES, _("Not resolved")), ("all", _("All"))] + ItemStatus.choices,
+        choices=[(OPEN_STATUSES, _("Not resolved")), ("all", _("All")), *ItemStatus.choices],
     )
     owner = forms.CharField(label=_("Owner"), required=False, max_length=100)
     level = forms.ChoiceField(
-        label=_("Level"), required=False, choices=[("", _("All"))] + ItemLevel.choices
+        label=_("Level"), required=False, choices=[("", _("All")), *ItemLevel.choices]
     )
     township = forms.ChoiceField(label=_("Township"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["township"].choices = [("", _("All"))] + list(
-            townships_in_scope(user).values_list("code", "name")
-        )
-        for name, field in self.fields.items():
+        self.fields["township"].choices = [
+            ("", _("All")),
+            *list(townships_in_scope(user).values_list("code", "name")),
+        ]
+        for _name, field in self.fields.items():
             if isinstance(field.widget, forms.Select):
                 _small(field.widget)
             else:
@@ -137,7 +138,7 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
     section = forms.ChoiceField(
-        label=_("Sector"), required=False, choices=[("", _("All"))] + IndustrySection.choices
+        label=_("Sector"), required=False, choices=[("", _("All")), *IndustrySection.choices]
     )
     tiers = forms.TypedMultipleChoiceField(
         label=_("Tiers"),
@@ -157,9 +158,10 @@ class CampaignForm(forms.Form):
         self.fields["region"].queryset = regions
         if regions.count() == 1:
             self.fields["region"].initial = regions.first()
-        self.fields["township"].choices = [("", _("All"))] + list(
-            townships_in_scope(user).values_list("code", "name")
-        )
+        self.fields["township"].choices = [
+            ("", _("All")),
+            *list(townships_in_scope(user).values_list("code", "name")),
+        ]
         for name, field in self.fields.items():
             if name == "tiers":
                 continue
