@@ -44,16 +44,17 @@ class ItemFilterForm(forms.Form):
     )
     owner = forms.CharField(label=_("Owner"), required=False, max_length=100)
     level = forms.ChoiceField(
-        label=_("Level"), required=False, choices=[("", _("All")), *ItemLevel.choices]
+        label=_("Handled at"), required=False, choices=[("", _("All")), *ItemLevel.choices]
     )
     township = forms.ChoiceField(label=_("Township"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["township"].choices = [
-            ("", _("All")),
-            *list(townships_in_scope(user).values_list("code", "name")),
-        ]
+        townships = list(townships_in_scope(user).values_list("code", "name"))
+        if townships:
+            self.fields["township"].choices = [("", _("All")), *townships]
+        else:  # a bank officer's enterprises are anywhere: no township to pick
+            del self.fields["township"]
         for _name, field in self.fields.items():
             if isinstance(field.widget, forms.Select):
                 _small(field.widget)
