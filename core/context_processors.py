@@ -27,6 +27,9 @@ NAVIGATION = [
     (_("Needs attention"), "banks:needs_attention", _any("allocate")),
     # A bank officer's work: the enterprises handed to its branch.
     (_("My enterprises"), "banks:workspace", lambda scope: scope.role == Role.BANK_OFFICER),
+    # Field visits (走访): township workers, bank officers and the task force record them.
+    (_("Record a visit"), "visits:new", _any("visit")),
+    (_("My visits"), "visits:mine", _any("visit")),
     # Visits' follow-ups: the due list of those who visit, the problems visits found.
     (_("Due visits"), "visits:due", _any("visit")),
     (_("Coordination items"), "visits:items", _any("view")),

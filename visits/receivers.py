@@ -8,9 +8,9 @@ visit back too: a visit is never saved without its items and due visits.
 from django.dispatch import receiver
 
 from .models import Visit
-from .services.followups import schedule_after_visit
+from .services.followups import schedule_after_visit, undo_withdrawn_visit
 from .services.items import items_from_visit
-from .signals import visit_recorded
+from .signals import visit_recorded, visit_withdrawn
 
 
 @receiver(visit_recorded, sender=Visit, dispatch_uid="visits.items_from_visit")
@@ -21,3 +21,8 @@ def open_items(sender, visit, user=None, created=False, **kwargs):
 @receiver(visit_recorded, sender=Visit, dispatch_uid="visits.schedule_after_visit")
 def schedule_follow_up(sender, visit, user=None, created=False, **kwargs):
     schedule_after_visit(visit)
+
+
+@receiver(visit_withdrawn, sender=Visit, dispatch_uid="visits.undo_withdrawn_visit")
+def undo_follow_up(sender, visit, user=None, **kwargs):
+    undo_withdrawn_visit(visit)

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import due_views, item_views
+from . import due_views, item_views, views
 
 app_name = "visits"
 
 urlpatterns = [
+    path("new/", views.visit_new, name="new"),
+    path("mine/", views.my_visits, name="mine"),
+    path("enterprises/", views.enterprise_search, name="enterprise_search"),
+    path("<int:pk>/", views.visit_detail, name="detail"),
+    path("<int:pk>/edit/", views.visit_edit, name="edit"),
+    path("<int:pk>/withdraw/", views.visit_withdraw, name="withdraw"),
     # Coordination items (问题协调) and follow-ups (followitems).
     path("items/", item_views.item_list, name="items"),
     path("items/mine/", item_views.my_items, name="my_items"),

@@ -21,6 +21,8 @@ MENU = {
     "/banks/": "银行机构",
     "/banks/matching/": "双线对接",
     "/banks/attention/": "待关注",
+    "/visits/new/": "记录走访",
+    "/visits/mine/": "我的走访",
     "/visits/due/": "待走访",
     "/visits/items/": "问题协调",
     "/jobs/": "后台任务",
@@ -48,11 +50,13 @@ def test_each_role_sees_only_the_menu_entries_it_can_use(cast):
         "/banks/",
         "/banks/matching/",
         "/banks/attention/",
+        "/visits/new/",
+        "/visits/mine/",
         "/visits/due/",
         "/visits/items/",
         "/jobs/",
     ]
-    visits = ["/visits/due/", "/visits/items/"]
+    visits = ["/visits/new/", "/visits/mine/", "/visits/due/", "/visits/items/"]
     assert menu_of(cast.township) == ["/enterprises/", "/lists/", "/dashboards/", *visits]
     assert menu_of(cast.regulator) == ["/enterprises/", "/lists/", "/dashboards/", "/visits/items/"]
     # A bank officer's scope is its branches, not a region: region dashboards would be absurd.

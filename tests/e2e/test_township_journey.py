@@ -3,9 +3,8 @@ overdue one marked, each row opening the visit form for its enterprise); the sec
 records a coordination problem (担保不足); the bank that owns it finds the item in its own list,
 takes it on and resolves it, and nobody else's desk shows it.
 
-Not in the browser yet: filling the visit form itself (``visits:new`` belongs to another branch
-of issue 14). Until it lands the visit is recorded the way its service records it (the row,
-then ``visit_recorded`` in the same transaction), after the worker followed the row's link.
+The first visits (weeks ago) are set up the way the visit service records them; the
+second-round visit is typed into the visit form in the browser.
 """
 
 import re
@@ -18,10 +17,17 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import PHONE
 from tests.factories import PINGYANG_TOWN, make_assignment, make_enterprise
 from tests.visits.followhelpers import days, record
-from visits.choices import ItemStatus, ProblemType
-from visits.models import CoordinationItem, DueVisit
+from visits.choices import ItemStatus, NeedPurpose, ProblemType, VisitRound
+from visits.models import CoordinationItem, DueVisit, Visit
 
 pytestmark = pytest.mark.e2e
+
+
+def pick(page, name, value):
+    """Tick a radio or checkbox of the visit form (drawn as buttons: their label takes the tap)."""
+    box = page.locator(f"input[name={name}][value={value}]")
+    page.locator(f"label[for={box.get_attribute('id')}]").click()
+    expect(box).to_be_checked()
 
 
 def test_township_worker_due_list_second_visit_with_a_problem_reaches_the_owner(
@@ -49,27 +55,31 @@ def test_township_worker_due_list_second_visit_with_a_problem_reaches_the_owner(
     assert width <= PHONE["width"], f"the due list scrolls sideways on a phone ({width}px)"
     shot(page, "journey4-due-visits-phone")
 
-    # each row opens the visit form for its enterprise
-    link = rows.nth(0).get_by_role("link", name=gettext("Record visit"))
-    assert f"enterprise={overdue_firm.uscc}" in link.get_attribute("href")
-
-    # the second-round visit, with a coordination problem (recorded as the visit service does)
+    # the row opens the visit form for its enterprise: a second-round visit with a problem
     due = DueVisit.objects.get(enterprise=overdue_firm, done_by__isnull=True)
-    visit = record(
-        cast.township,
-        overdue_firm,
-        round="second",
-        bank=cast.bank,
-        has_need=True,
-        need_amount=80,
-        problems=[ProblemType.INSUFFICIENT_GUARANTEE],
-        note="缺少担保人",
+    rows.nth(0).get_by_role("link", name=gettext("Record visit")).click()
+    expect(page).to_have_url(re.compile(rf"/visits/new/\?enterprise={overdue_firm.uscc}"))
+    expect(page.locator("input[name=enterprise_q]")).to_have_value(
+        re.compile(re.escape(overdue_firm.name))
     )
+    pick(page, "round", VisitRound.SECOND.value)
+    pick(page, "has_need", "true")
+    page.locator("input[name=need_amount]").fill("80")
+    pick(page, "need_purpose", NeedPurpose.WORKING_CAPITAL.value)
+    pick(page, "problems", ProblemType.INSUFFICIENT_GUARANTEE.value)
+    page.locator("textarea[name=note]").fill("缺少担保人")
+    page.locator("#visit-submit").click()
+    expect(page).to_have_url(re.compile(r"/visits/\d+/$"))
+    visit = Visit.objects.get(enterprise=overdue_firm, round=VisitRound.SECOND)
+    assert visit.problems == [ProblemType.INSUFFICIENT_GUARANTEE]
     due.refresh_from_db()
-    assert due.done_by == visit
-    page.reload()
-    expect(rows).to_have_count(2)  # the done one left, the visit's own follow-up came
+    assert due.done_by == visit  # the visit closed the due one
+
+    # back on the due list: the done one left, the visit's own follow-up came (in 30 days)
+    page.goto(f"{live_server.url}{reverse('visits:due')}")
+    expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text(soon_firm.name)
+    expect(rows.nth(1)).to_contain_text(overdue_firm.name)
     item = CoordinationItem.objects.get(enterprise=overdue_firm)
     assert item.owner_bank == cast.bank
 

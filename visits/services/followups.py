@@ -3,7 +3,7 @@
 - ``schedule_after_visit(visit)`` (the receiver of ``visit_recorded``): the visit closes the
   enterprise's open due visits that were due since on or before its date (one UPDATE), and,
   when it found a financing need or strong intent, opens the next one (due on the visit's
-  next-visit date, else in ``FOLLOW_UP_DAYS`` days);
+  next-visit date, else in ``follow_up_days()`` days, default 30);
 - ``due_list(user)``: a worker's open due visits, soonest first, in a fixed number of queries;
 - ``launch_campaign(user, name, region, criteria, due_on)``: staff fill the due lists of the
   key-visit enterprises of a sector, tier or township with one ``INSERT … SELECT`` (a job with
@@ -39,9 +39,7 @@ from screening.selectors import current_memberships
 
 from ..choices import DueReason, Intent, VisitRound, VisitStatus
 from ..models import Campaign, DueVisit
-
-# Days after a visit with a need or strong intent when the next one is due (issue 14).
-FOLLOW_UP_DAYS = 30
+from .visits import follow_up_days
 
 # Above this many enterprises a campaign fills the due lists in a job (one township at a time,
 # with a progress bar) instead of in the request.
@@ -84,7 +82,7 @@ def schedule_after_visit(visit):
     if not needs_follow_up(visit):
         own.delete()
         return closed, None
-    due_on = visit.next_visit_on or visit.visited_on + timedelta(days=FOLLOW_UP_DAYS)
+    due_on = visit.next_visit_on or visit.visited_on + timedelta(days=follow_up_days())
     values = {
         "enterprise_id": visit.enterprise_id,
         "due_on": due_on,
@@ -99,6 +97,14 @@ def schedule_after_visit(visit):
         existing.save()
         return closed, existing
     return closed, DueVisit.objects.create(source_visit=visit, **values)
+
+
+def undo_withdrawn_visit(visit):
+    """A withdrawn visit did nothing: the due visits it closed are open again, and its own
+    open follow-up goes. Returns (reopened, removed)."""
+    reopened = DueVisit.objects.filter(done_by=visit).update(done_by=None)
+    removed, _by_model = DueVisit.objects.filter(source_visit=visit, done_by__isnull=True).delete()
+    return reopened, removed
 
 
 # --- The due list ---------------------------------------------------------------------------
