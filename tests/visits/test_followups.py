@@ -271,3 +271,34 @@ def test_a_visit_closes_the_campaigns_due_visit(cast, key_list):
     visit = record(cast.township, key_list["c3_town"], round="second")
     assert DueVisit.objects.get(campaign=campaign).done_by == visit
     assert svc.due_list(cast.township).filter(campaign=campaign).count() == 0
+
+
+def test_through_the_visit_service_a_need_schedules_and_a_withdrawal_undoes_it(cast, firm):
+    from visits.services.visits import record_visit, withdraw_visit
+
+    first = record(cast.township, firm, has_need=True, visited_on=days(-3))
+    (earlier,) = open_due(firm)
+    visit, created = record_visit(
+        cast.township,
+        {
+            "enterprise": firm,
+            "round": "second",
+            "visited_on": timezone.localdate(),
+            "method": "on_site",
+            "has_need": True,
+            "need_amount": 30,
+            "need_purpose": "working_capital",
+            "problems": ["paperwork"],
+        },
+    )
+    assert created and first.pk != visit.pk
+    earlier.refresh_from_db()
+    assert earlier.done_by == visit
+    (follow_up,) = open_due(firm)
+    assert follow_up.source_visit == visit and follow_up.due_on == days(30)
+    assert firm.coordination_items.get().problem == "paperwork"
+
+    withdraw_visit(cast.township, visit, visit.version)
+    earlier.refresh_from_db()
+    assert earlier.done_by is None  # open again: the withdrawn visit did not happen
+    assert open_due(firm) == [earlier]
