@@ -30,6 +30,9 @@ NAVIGATION = [
     # Field visits (走访): township workers, bank officers and the task force record them.
     (_("Record a visit"), "visits:new", _any("visit")),
     (_("My visits"), "visits:mine", _any("visit")),
+    # Visits' follow-ups: the due list of those who visit, the problems visits found.
+    (_("Due visits"), "visits:due", _any("visit")),
+    (_("Coordination items"), "visits:items", _any("view")),
     (_("Jobs"), "core:job_list", _any("import", "screen")),
     # The API docs are for people who wire systems: administrators and partner systems.
     (_("API"), "api-docs", lambda scope: scope.everything or scope.role == Role.PARTNER),

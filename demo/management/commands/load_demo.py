@@ -3,6 +3,7 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
+from demo import followitems
 from demo import services as demo
 from demo import visitform
 from enterprises.models import Enterprise, Region
@@ -46,3 +47,4 @@ class Command(BaseCommand):
         if job.error:
             raise CommandError(job.error)
         self.stdout.write(f"demo: visits recorded: {visitform.load()}")
+        self.stdout.write(f"demo: follow-ups: {followitems.load()}")
