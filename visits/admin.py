@@ -1,1 +1,1 @@
-from django.contrib import admin  # noqa: F401
+from . import recommendation_admin  # noqa: F401

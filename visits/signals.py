@@ -1,0 +1,3 @@
+import django.dispatch
+
+visit_recorded = django.dispatch.Signal()
