@@ -89,7 +89,7 @@ def application_list(request):
         queryset = queryset.filter(status=status)
     township = request.GET.get("township", "")
     if township:
-        queryset = queryset.filter(enterprise__region_id__startswith=township)
+        queryset = queryset.filter(enterprise__region__code__startswith=township)
     search = request.GET.get("q", "").strip()
     if search:
         queryset = queryset.filter(

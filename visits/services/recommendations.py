@@ -447,7 +447,7 @@ def push_recommendations(user, ids, today=None):
                 pushed_by=user,
                 batch_no=f"{today:%Y%m%d}-{bank_id}-{sequence + 1}",
             )
-            rows = chosen.filter(bank_id=bank_id, enterprise__region_id__startswith=county)
+            rows = chosen.filter(bank_id=bank_id, enterprise__region__code__startswith=county)
             pushed = list(rows.values_list("pk", "enterprise__name"))
             Recommendation.objects.filter(pk__in=[pk for pk, _name in pushed]).update(
                 push=batch, recommended_on=today, batch_no=batch.batch_no
