@@ -22,6 +22,26 @@ from .choices import AssignmentRole, AssignmentStatus, FeedbackStatus, HandOffCa
 from .models import AllocationRun, Bank, BankAssignment, HandOff, UnplacedEnterprise
 from .services.feedback import record_feedback
 
+# Sections of the workspace contributed by higher apps (visits: pushed recommendations), which
+# this app may not import: (template, context(request) -> dict or None), in registration order.
+WORKSPACE_PANELS = []
+
+
+def register_workspace_panel(template, context):
+    """Show ``template`` with ``context(request)`` on the bank officer's workspace."""
+    if (template, context) not in WORKSPACE_PANELS:
+        WORKSPACE_PANELS.append((template, context))
+
+
+def workspace_panels(request):
+    panels = []
+    for template, context in WORKSPACE_PANELS:
+        extra = context(request)
+        if extra is not None:
+            panels.append({"template": template, **extra})
+    return panels
+
+
 # Statuses a bank officer filters by (a backup standing by is not theirs yet).
 WORKSPACE_STATUSES = [(v, label) for v, label in AssignmentStatus.choices if v != "waiting"]
 
@@ -95,6 +115,7 @@ def workspace(request):
         "q": request.GET.get("q", ""),
         "loads": loads,
         "may_answer": user.scope.allows("report"),
+        "panels": workspace_panels(request),
     }
     return render(request, "banks/workspace.html", context)
 

@@ -25,6 +25,7 @@ NAVIGATION = [
     (_("Banks"), "banks:list", _any("allocate")),
     (_("Bank matching"), "banks:batch_list", _any("allocate")),
     (_("Needs attention"), "banks:needs_attention", _any("allocate")),
+    (_("Recommendation lists"), "visits:application_list", _has_region),
     # A bank officer's work: the enterprises handed to its branch.
     (_("My enterprises"), "banks:workspace", lambda scope: scope.role == Role.BANK_OFFICER),
     # Field visits (走访): township workers, bank officers and the task force record them.

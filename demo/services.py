@@ -322,6 +322,7 @@ def generate_files(directory, townships, entities=20_000):
 DEMO_USERS = [
     ("admin", Role.ADMIN, None, None),
     ("taskforce", Role.TASK_FORCE, COUNTY, None),
+    ("taskforce2", Role.TASK_FORCE, COUNTY, None),  # the second member (maker-checker)
     ("city", Role.TASK_FORCE, "330300", None),
     ("township", Role.TOWNSHIP_WORKER, "330326100", None),
     ("banker", Role.BANK_OFFICER, None, "WZB-PY"),

@@ -55,3 +55,6 @@ class DueVisitAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import recommendation_admin  # noqa: E402, F401  (the application list and recommendations)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import due_views, item_views, views
+from .recommendation_urls import urlpatterns as recommendation_urlpatterns
 
 app_name = "visits"
 
@@ -21,3 +22,4 @@ urlpatterns = [
     path("campaigns/", due_views.campaign_list, name="campaigns"),
     path("campaigns/new/", due_views.campaign_new, name="campaign_new"),
 ]
+urlpatterns += recommendation_urlpatterns

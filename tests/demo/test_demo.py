@@ -31,6 +31,9 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
         ("banks.allocate", "succeeded"),
+        # The recommendation step (demo/recommend.py) rebuilds the lists for the reserve pool.
+        ("screening.rebuild", "succeeded"),
+        ("dashboards.refresh", "succeeded"),
     ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
     assert applied == set(demo.IMPORT_ORDER)
@@ -56,6 +59,17 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
     )
     causes = list(HandOff.objects.values_list("cause", flat=True))
     assert causes.count("declined") == 1 and causes.count("deadline") == demo.DEMO_OVERDUE
+    # Recommendations: applications in every status, approved by a second member, one push.
+    from screening.models import ListMembership
+    from visits.models import Application, Recommendation
+
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert statuses == {"pending", "checked", "approved", "rejected"}
+    assert all(
+        a.checked_by_id != a.approved_by_id for a in Application.objects.filter(status="approved")
+    )
+    assert Recommendation.objects.filter(recommended_on__isnull=False, push__isnull=False).exists()
+    assert ListMembership.objects.filter(run__is_current=True, list_type="reserve").exists()
 
 
 def test_demo_files_are_the_same_every_time(tmp_path):

@@ -3,9 +3,8 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
-from demo import followitems
+from demo import followitems, recommend, visitform
 from demo import services as demo
-from demo import visitform
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 
@@ -48,3 +47,4 @@ class Command(BaseCommand):
             raise CommandError(job.error)
         self.stdout.write(f"demo: visits recorded: {visitform.load()}")
         self.stdout.write(f"demo: follow-ups: {followitems.load()}")
+        self.stdout.write(f"demo: recommendations: {recommend.load()}")
