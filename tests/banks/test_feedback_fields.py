@@ -38,7 +38,7 @@ def test_the_credit_products_are_the_loan_products():
 
 
 def test_declining_needs_a_listed_reason_code_and_an_explanation(cast):
-    lead, backup = make_pair(cast.bank, cast.other_bank, due_on=FUTURE)
+    lead, _backup = make_pair(cast.bank, cast.other_bank, due_on=FUTURE)
     with pytest.raises(ValidationError) as error:
         record_feedback(cast.officer, lead, "declined", "", decline_reason="")
     assert error.value.message_dict == {

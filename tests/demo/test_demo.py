@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import User
 from banks.models import AllocationRun, Bank, BankAssignment, UnplacedEnterprise, VisitBatch
 from core.models import Job
+from demo import feedback2
 from demo import services as demo
 from enterprises.models import Enterprise, ImportBatch
 from loans.models import Loan
@@ -33,7 +34,7 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         ("banks.allocate", "succeeded"),
     ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
-    assert applied == set(demo.IMPORT_ORDER)
+    assert applied == {*demo.IMPORT_ORDER, "feedback"}  # + a bank's file (demo/feedback2.py)
     assert Enterprise.objects.count() == 400
     assert Loan.objects.exists()
     assert ScreeningRun.objects.filter(is_current=True).exists()
@@ -51,11 +52,33 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
     # The banker has answered, one decline and a few run-out clocks were handed to the backup.
     from banks.models import BankFeedback, HandOff
 
-    assert sorted(BankFeedback.objects.values_list("status", flat=True)) == sorted(
-        status for status, _reason in demo.DEMO_ANSWERS
+    banker = BankFeedback.objects.filter(assignment__bank_id="WZB-PY", batch__isnull=True)
+    assert sorted(banker.values_list("status", flat=True)) == sorted(
+        [status for status, _reason, _extra in demo.DEMO_ANSWERS]
+        + [status for status, _reason, _extra in feedback2.SCREEN_ANSWERS]
+        + ["accepted"]  # the credited one was accepted with complete materials first
     )
+    assert set(banker.exclude(decline_reason="").values_list("decline_reason", flat=True)) == {
+        "insufficient_collateral",
+        "poor_credit",
+        "other",
+    }
+    assert banker.filter(status="credited", credit_amount=300).exists()
+    # one decision overdue (materials complete 40 days ago), shown in 待关注
+    from django.utils import timezone
+
+    from banks.services.feedback import decision_overdue_q
+
+    overdue = BankAssignment.objects.filter(decision_overdue_q(timezone.localdate()))
+    assert overdue.count() == 1 and overdue.get().bank_id == "WZB-PY"
+    imported = BankFeedback.objects.filter(batch__kind="feedback")
+    assert sorted(imported.values_list("status", flat=True)) == [
+        "accepted",
+        "contacted",
+        "declined",
+    ]
     causes = list(HandOff.objects.values_list("cause", flat=True))
-    assert causes.count("declined") == 1 and causes.count("deadline") == demo.DEMO_OVERDUE
+    assert causes.count("declined") == 4 and causes.count("deadline") == demo.DEMO_OVERDUE
 
 
 def test_demo_files_are_the_same_every_time(tmp_path):
