@@ -18,16 +18,17 @@ from accounts.models import User
 # (status, explanation, extra arguments of record_feedback), given by the banker on screen.
 # ``materials_days_ago``: marked 已受理 with complete materials that many days ago first.
 SCREEN_ANSWERS = [
-    ("declined", "近两年有三次贷款逾期记录", {"decline_reason": "poor_credit"}),
-    ("declined", "企业主要资产已抵押给其他银行，暂无可追加担保", {"decline_reason": "other"}),
+    ("accepted", "材料齐全，审批中", {"materials_days_ago": 40}),  # the decision is overdue
     (
         "credited",
         "授信一年期流动资金贷款",
         {"credit_amount": "300", "credit_product": "working_capital", "materials_days_ago": 12},
     ),
-    ("accepted", "材料齐全，审批中", {"materials_days_ago": 40}),  # the decision is overdue
+    ("declined", "近两年有三次贷款逾期记录", {"decline_reason": "poor_credit"}),
+    ("declined", "企业主要资产已抵押给其他银行，暂无可追加担保", {"decline_reason": "other"}),
     ("accepted", "材料齐全，审批中", {"materials_days_ago": 5}),  # still in time
 ]
+# The first answers matter most: a small demo (few leads per branch) still shows them.
 IMPORT_BANK = "PYRCB"  # 平阳农商银行 sends its month's feedback as a file
 FILE_HEADER = ["统一社会信用代码", "银行机构代码", "反馈日期", "反馈结果", "不予授信原因", "说明"]
 
