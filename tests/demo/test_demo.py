@@ -6,7 +6,6 @@ from django.core.management import call_command
 from accounts.models import User
 from banks.models import AllocationRun, Bank, BankAssignment, UnplacedEnterprise, VisitBatch
 from core.models import Job
-from demo import feedback2
 from demo import services as demo
 from enterprises.models import Enterprise, ImportBatch
 from loans.models import Loan
