@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self):
+        from . import (
+            receivers,  # noqa: F401  (connects the visit_recorded receivers)
+            recommendation_receivers,  # noqa: F401
+        )

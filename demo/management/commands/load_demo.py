@@ -3,8 +3,8 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
+from demo import feedback2, followitems, recommend, visitform
 from demo import services as demo
-from demo import visitform
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 
@@ -46,3 +46,6 @@ class Command(BaseCommand):
         if job.error:
             raise CommandError(job.error)
         self.stdout.write(f"demo: visits recorded: {visitform.load()}")
+        self.stdout.write(f"demo: follow-ups: {followitems.load()}")
+        self.stdout.write(f"demo: recommendations: {recommend.load()}")
+        self.stdout.write(f"demo: feedback: {feedback2.load()}")
