@@ -7,4 +7,7 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Visits")
 
     def ready(self):
-        from . import recommendation_receivers  # noqa: F401
+        from . import (
+            receivers,  # noqa: F401  (connects the visit_recorded receivers)
+            recommendation_receivers,  # noqa: F401
+        )

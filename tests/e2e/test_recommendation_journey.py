@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.factories import make_tax
-from tests.visits.helpers import firm_with_lead, record, second_member
+from tests.visits.recommendation_helpers import firm_with_lead, record, second_member
 from visits.choices import ApplicationStatus, FiveStandard
 from visits.models import Application, Recommendation
 

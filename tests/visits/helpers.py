@@ -1,42 +1,57 @@
-"""Helpers for the recommendation tests: visits that announce themselves, a second member."""
+"""Shared data for the visit tests: a visit's fields for the service and for the form."""
 
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
 
-from django.db import transaction
-
-from accounts.choices import Role
-from tests.factories import PINGYANG, make_assignment, make_enterprise, make_user
-from visits.models import Visit
-from visits.signals import visit_recorded
+from django.utils import timezone
 
 
-def record(enterprise, user=None, visited_on=date(2025, 6, 1), **fields):
-    """A completed visit, announced as ``record_visit`` does (inside its transaction)."""
-    defaults = {
+def visit_data(enterprise, **overrides):
+    """The fields of a visit with a financing need, as record_visit takes them."""
+    data = {
+        "enterprise": enterprise,
+        "round": "first",
+        "visited_on": timezone.localdate() - timedelta(days=1),
+        "method": "on_site",
+        "operating_normally": True,
         "has_need": True,
-        "need_amount": Decimal("200"),
+        "need_amount": "200",
         "need_purpose": "working_capital",
         "need_term_months": 12,
+        "acceptable_guarantees": ["credit", "mortgage"],
         "intent": "strong",
-        "operating_normally": True,
-        "note": "厂房自有，订单增加",
+        "problems": ["collateral"],
+        "note": "厂房扩建，需要流动资金",
+        "next_visit_on": None,
+        "township_worker_name": "",
+        "bank_officer_name": "",
     }
-    defaults.update(fields)
-    with transaction.atomic():
-        visit = Visit.objects.create(enterprise=enterprise, visited_on=visited_on, **defaults)
-        visit_recorded.send(sender=Visit, visit=visit, user=user, created=True)
-    return visit
+    data.update(overrides)
+    return data
 
 
-def second_member(username="staff2"):
-    """Another task-force member of 平阳县 (the approver)."""
-    return make_user(username, Role.TASK_FORCE, region=PINGYANG)
+def form_data(enterprise, **overrides):
+    """The same visit as the form posts it (strings, lists for the checkboxes)."""
+    data = {
+        "enterprise": enterprise.uscc if enterprise else "",
+        "enterprise_q": enterprise.name if enterprise else "",
+        "round": "first",
+        "visited_on": (timezone.localdate() - timedelta(days=1)).isoformat(),
+        "method": "on_site",
+        "operating_normally": "true",
+        "has_need": "true",
+        "need_amount": "200",
+        "need_purpose": "working_capital",
+        "need_term_months": "12",
+        "acceptable_guarantees": ["credit", "mortgage"],
+        "intent": "strong",
+        "problems": ["collateral", "rate"],
+        "note": "厂房扩建，需要流动资金",
+        "next_visit_on": "",
+        "township_worker_name": "",
+        "bank_officer_name": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
 
 
-def firm_with_lead(cast, **fields):
-    """An enterprise of 平阳 昆阳镇 with cast.bank as lead bank and a visit with a need."""
-    fields.setdefault("address", "平阳县昆阳镇工业路8号")
-    firm = make_enterprise(**fields)
-    make_assignment(firm, cast.bank, role="lead")
-    return firm
+TOMORROW = date.today() + timedelta(days=2)

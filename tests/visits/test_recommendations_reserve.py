@@ -13,7 +13,7 @@ from tests.screening.helpers import codes, members, rebuild
 from visits.models import Application
 from visits.services.recommendations import add_application
 
-from .helpers import record
+from .recommendation_helpers import record
 
 pytestmark = pytest.mark.django_db
 

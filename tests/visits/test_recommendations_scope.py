@@ -15,7 +15,7 @@ from visits.services.recommendations import (
     push_recommendations,
 )
 
-from .helpers import firm_with_lead, record, second_member
+from .recommendation_helpers import firm_with_lead, record, second_member
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
-from demo import recommend
+from demo import feedback2, followitems, recommend, visitform
 from demo import services as demo
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
@@ -45,4 +45,7 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: bank matching: {job.get_status_display()} {job.counts}")
         if job.error:
             raise CommandError(job.error)
+        self.stdout.write(f"demo: visits recorded: {visitform.load()}")
+        self.stdout.write(f"demo: follow-ups: {followitems.load()}")
         self.stdout.write(f"demo: recommendations: {recommend.load()}")
+        self.stdout.write(f"demo: feedback: {feedback2.load()}")

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enterprises', '0005_lead_translated_texts'),
-        ('visits', '0001_initial'),
+        ('visits', '0002_items_escalation_and_due_since'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
