@@ -47,9 +47,10 @@ def build(n, visits):
         )
         c.execute(
             """INSERT INTO loans_loan (enterprise_id, bank_id, loan_no, amount, disbursed_on,
-                                       matures_on, product, guarantee, rate, is_renewal)
+                                       matures_on, product, guarantee, rate, is_renewal,
+                                       renews_loan_no)
                SELECT %s + i * 10 - 1, 'B1', 'L' || i, 100, DATE '2024-01-01',
-                      DATE '2026-01-01', 'working_capital', 'credit', NULL, false
+                      DATE '2026-01-01', 'working_capital', 'credit', NULL, false, ''
                FROM generate_series(1, %s) i""",
             [first, n // 10],
         )

@@ -3,7 +3,7 @@ the application list (申报清单). Connected from VisitsConfig.ready."""
 
 from django.dispatch import receiver
 
-from .signals import visit_recorded
+from .signals import visit_recorded, visit_withdrawn
 
 
 @receiver(visit_recorded, dispatch_uid="visits.recommendations.note_visit")
@@ -12,6 +12,13 @@ def visit_puts_need_on_application_list(sender, visit, user=None, created=False,
     from .services.recommendations import note_visit
 
     note_visit(visit)
+
+
+@receiver(visit_withdrawn, dispatch_uid="visits.recommendations.forget_visit")
+def withdrawn_visit_leaves_the_application_list(sender, visit, user=None, **kwargs):
+    from .services.recommendations import forget_visit
+
+    forget_visit(visit)
 
 
 # --- The bank officer's workspace: what the task force pushed to the branch --------------------

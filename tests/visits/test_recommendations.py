@@ -371,3 +371,45 @@ def _client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+# --- Through the visit form's service (record_visit, update_visit, withdraw_visit) ---------------
+
+
+def test_the_visit_service_feeds_the_application_list_and_a_withdrawal_takes_it_back(cast):
+    from visits.services.visits import record_visit, update_visit, withdraw_visit
+
+    from .helpers import visit_data
+
+    firm = firm_with_lead(cast)
+    first, _created = record_visit(
+        cast.township, visit_data(firm, visited_on=date(2025, 5, 1), need_amount="100")
+    )
+    app = Application.objects.get(enterprise=firm)
+    assert app.visit == first and app.need_amount == Decimal("100")
+    second, _created = record_visit(
+        cast.township, visit_data(firm, visited_on=date(2025, 6, 1), need_amount="250")
+    )
+    app.refresh_from_db()
+    assert app.visit == second and app.need_amount == Decimal("250")
+    # Withdrawn: the entry follows the earlier visit, which found a need too.
+    withdraw_visit(cast.township, second, second.version)
+    app.refresh_from_db()
+    assert app.visit == first and app.need_amount == Decimal("100")
+    # Edited to no need: nothing is left to check.
+    first.refresh_from_db()
+    update_visit(
+        cast.township,
+        first,
+        visit_data(
+            firm,
+            visited_on=date(2025, 5, 1),
+            has_need=False,
+            need_amount=None,
+            need_purpose="",
+            need_term_months=None,
+            acceptable_guarantees=[],
+        ),
+        first.version,
+    )
+    assert not Application.objects.filter(enterprise=firm).exists()

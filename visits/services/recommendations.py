@@ -58,9 +58,12 @@ def note_visit(visit):
     (or the last one closed) adds a new pending entry. A visit without a need, of an enterprise
     not operating normally, or withdrawn adds nothing. Runs inside the visit's transaction.
     """
-    if not visit.has_need or visit.operating_normally is False:
-        return None
-    if visit.status != VisitStatus.COMPLETED:
+    if (
+        not visit.has_need
+        or visit.operating_normally is False
+        or visit.status != VisitStatus.COMPLETED
+    ):
+        forget_visit(visit)  # an edit may have taken back the need this visit found
         return None
     current = (
         Application.objects.select_for_update()
@@ -85,6 +88,32 @@ def note_visit(visit):
         return Application.objects.filter(
             enterprise_id=visit.enterprise_id, status__in=OPEN_STATUSES
         ).first()
+
+
+def forget_visit(visit):
+    """A visit withdrawn, or edited to no need: the pending entry it started follows the
+    enterprise's latest remaining completed visit when that one found a need, and is removed
+    otherwise (a checked entry carries a member's decision and is left alone)."""
+    entry = (
+        Application.objects.select_for_update()
+        .filter(enterprise_id=visit.enterprise_id, status=ApplicationStatus.PENDING, visit=visit)
+        .first()
+    )
+    if entry is None:
+        return
+    latest = (
+        Visit.objects.filter(enterprise_id=visit.enterprise_id, status=VisitStatus.COMPLETED)
+        .exclude(pk=visit.pk)
+        .order_by("-visited_on", "-id")
+        .first()
+    )
+    if latest is not None and latest.has_need and latest.operating_normally is not False:
+        entry.visit = latest
+        entry.need_amount = latest.need_amount
+        entry.version += 1
+        entry.save()
+    else:
+        entry.delete()
 
 
 def _is_later(visit, other_id):
