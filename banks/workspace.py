@@ -20,6 +20,7 @@ from screening.services.export import write_xlsx
 
 from .choices import AssignmentRole, AssignmentStatus, FeedbackStatus, HandOffCause
 from .models import AllocationRun, Bank, BankAssignment, HandOff, UnplacedEnterprise
+from .panels import ATTENTION_PANELS, WORKSPACE_PANELS, render_list
 from .services.feedback import record_feedback
 
 # Statuses a bank officer filters by (a backup standing by is not theirs yet).
@@ -95,6 +96,7 @@ def workspace(request):
         "q": request.GET.get("q", ""),
         "loads": loads,
         "may_answer": user.scope.allows("report"),
+        "panels": render_list(WORKSPACE_PANELS, request),
     }
     return render(request, "banks/workspace.html", context)
 
@@ -224,5 +226,12 @@ def needs_attention(request):
     if kind == "overdue":
         page.object_list = annotate_clocks(page.object_list, today)
     tabs = [(key, label, querysets[key].count()) for key, label in labels.items()]
-    context = {"tabs": tabs, "kind": kind, "page": page, "q": search, "region": region}
+    context = {
+        "tabs": tabs,
+        "kind": kind,
+        "page": page,
+        "q": search,
+        "region": region,
+        "panels": render_list(ATTENTION_PANELS, request),
+    }
     return render(request, "banks/needs_attention.html", context)
