@@ -137,7 +137,9 @@ class Loan(SoftDeleted, CoordinationRecord):
         blank=True,
         related_name="renewals",
     )
-    is_first_loan = models.BooleanField(_("first loan"), default=False, editable=False)
+    is_first_loan = models.BooleanField(
+        _("first loan"), default=False, db_default=False, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
