@@ -40,6 +40,8 @@ LOAN_FIELDS = (
 
 def _check_parties(user, bank, enterprise):
     """The bank must be one of the user's branches, the enterprise one of theirs."""
+    if not user.scope.allows("report"):
+        raise OutOfScope(_("Only bank officers record credit and loans."))
     codes = user.scope.bank_codes
     errors = {}
     if bank is None:
