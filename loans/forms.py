@@ -28,8 +28,8 @@ class PartiesForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["enterprise"].queryset = (
-            Enterprise.objects.restrict(user, "report").order_by("name")
+        self.fields["enterprise"].queryset = Enterprise.objects.restrict(user, "report").order_by(
+            "name"
         )
         codes = user.scope.bank_codes
         banks = Bank.objects.all() if codes is None else Bank.objects.filter(code__in=codes)
@@ -47,7 +47,9 @@ class ApprovalForm(PartiesForm):
     amount = forms.DecimalField(
         label=_("Amount (10k yuan)"), max_digits=16, decimal_places=2, widget=AMOUNT_INPUT
     )
-    product = forms.ChoiceField(label=_("Product"), choices=_blank(LoanProduct.choices), required=False)
+    product = forms.ChoiceField(
+        label=_("Product"), choices=_blank(LoanProduct.choices), required=False
+    )
     term_months = forms.IntegerField(
         label=_("Term (months)"),
         min_value=1,

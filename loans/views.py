@@ -71,7 +71,9 @@ def approval_form(request, pk=None):
             form, lambda: records.record_approval(user, form.cleaned_data, instance=instance)
         )
         if approval is not None:
-            messages.success(request, _("Credit approval %(no)s saved.") % {"no": approval.approval_no})
+            messages.success(
+                request, _("Credit approval %(no)s saved.") % {"no": approval.approval_no}
+            )
             return redirect(_after(approval.enterprise))
     context = {"form": form, "instance": instance, "title": _("Record a credit approval")}
     return render(request, "loans/approval_form.html", context)
@@ -120,7 +122,9 @@ def loan_form(request, pk=None):
             messages.success(request, _("Loan %(no)s saved.") % {"no": loan.loan_no})
             return redirect(_after(loan.enterprise))
     title = _("Change the loan") if instance else _("Record a loan")
-    return render(request, "loans/loan_form.html", {"form": form, "instance": instance, "title": title})
+    return render(
+        request, "loans/loan_form.html", {"form": form, "instance": instance, "title": title}
+    )
 
 
 @login_required
@@ -177,7 +181,9 @@ def contact_form(request, pk):
     if request.method == "POST" and form.is_valid():
         contact = _save(form, lambda: record_contact(request.user, loan, form.cleaned_data))
         if contact is not None:
-            messages.success(request, _("Contact with %(name)s recorded.") % {"name": loan.enterprise.name})
+            messages.success(
+                request, _("Contact with %(name)s recorded.") % {"name": loan.enterprise.name}
+            )
             target = request.POST.get("next")
             if target == "enterprise":
                 return redirect(_after(loan.enterprise))

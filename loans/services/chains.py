@@ -1,7 +1,5 @@
 """Renewal chains (无还本续贷), balances counted once, and time to loan of one enterprise."""
 
-
-
 from django.apps import apps
 from django.db.models import Min
 from django.utils import timezone
@@ -101,6 +99,3 @@ def time_to_loan(enterprise):
         "loan_after_visit": after_visit,
         "days_from_visit": _days(first_visit_on, after_visit),
     }
-
-
-

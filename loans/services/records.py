@@ -82,15 +82,20 @@ def record_approval(user, data, *, instance=None, upsert=False):
                 {"approval_no": _("This approval number is already recorded at this bank.")}
             )
         instance = existing or CreditApproval(created_by=user)
-    if instance.pk and not CreditApproval.objects.restrict(user, "report").filter(
-        pk=instance.pk
-    ).exists():
+    if (
+        instance.pk
+        and not CreditApproval.objects.restrict(user, "report").filter(pk=instance.pk).exists()
+    ):
         raise OutOfScope()
     instance.bank, instance.enterprise = bank, enterprise
     for field in APPROVAL_FIELDS:
         if field in data:
             value = data[field]
-            setattr(instance, field, "" if value is None and field in ("product", "guarantee") else value)
+            setattr(
+                instance,
+                field,
+                "" if value is None and field in ("product", "guarantee") else value,
+            )
     errors = {}
     if instance.amount is not None and instance.amount <= 0:
         errors["amount"] = _("The amount must be greater than 0.")
@@ -134,7 +139,11 @@ def validate_renewal(loan):
         hit, depth = cursor.fetchone()
     if hit or (depth or 0) >= MAX_CHAIN:
         raise ValidationError(
-            {"renews": _("This link would make a loop of renewals: a loan cannot renew a loan that renews it.")}
+            {
+                "renews": _(
+                    "This link would make a loop of renewals: a loan cannot renew a loan that renews it."
+                )
+            }
         )
 
 
@@ -174,15 +183,20 @@ def record_loan(user, data, *, instance=None, upsert=False):
             setattr(instance, field, data[field])
     if "renews" in data:
         original = data["renews"]
-        if original is not None and not Loan.objects.restrict(user, "report").filter(
-            pk=original.pk
-        ).exists():
+        if (
+            original is not None
+            and not Loan.objects.restrict(user, "report").filter(pk=original.pk).exists()
+        ):
             raise ValidationError({"renews": _("The original loan is not one of your loans.")})
         instance.renews = original
         instance.is_renewal = original is not None
         instance.renews_loan_no = original.loan_no if original is not None else ""
     errors = {}
-    if instance.disbursed_on and instance.matures_on and instance.matures_on <= instance.disbursed_on:
+    if (
+        instance.disbursed_on
+        and instance.matures_on
+        and instance.matures_on <= instance.disbursed_on
+    ):
         errors["matures_on"] = _("The maturity date must be after the disbursement date.")
     if instance.amount is not None and instance.amount <= 0:
         errors["amount"] = _("The amount must be greater than 0.")

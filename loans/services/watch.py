@@ -29,7 +29,7 @@ RULES = LoanRules._meta.db_table
 
 
 def _horizon_sql():
-    days = f"COALESCE(r.watch_days, %(days)s)"
+    days = "COALESCE(r.watch_days, %(days)s)"
     if connection.vendor == "sqlite":
         return f"date(%(today)s, '+' || {days} || ' days')"
     return f"CAST(%(today)s AS date) + {days}"

@@ -15,9 +15,7 @@ register = template.Library()
 def loan_panel(context, enterprise):
     user = context["request"].user
     stage = EnterpriseStage.objects.filter(enterprise=enterprise).first()
-    loans = list(
-        Loan.objects.restrict(user).filter(enterprise=enterprise).select_related("bank")
-    )
+    loans = list(Loan.objects.restrict(user).filter(enterprise=enterprise).select_related("bank"))
     may_report = user.scope.allows("report") and user.scope.bank_codes is not None
     mine = set()
     if may_report:
@@ -53,8 +51,9 @@ def loan_panel(context, enterprise):
         "may_report": may_report
         and enterprise.pk
         in set(
-            type(enterprise).objects.restrict(user, "report").filter(pk=enterprise.pk).values_list(
-                "pk", flat=True
-            )
+            type(enterprise)
+            .objects.restrict(user, "report")
+            .filter(pk=enterprise.pk)
+            .values_list("pk", flat=True)
         ),
     }

@@ -23,6 +23,10 @@ def loan_data(enterprise, bank, loan_no, disbursed_on, matures_on, amount="100",
     return data
 
 
-def record(user, enterprise, bank, loan_no, disbursed_on=date(2026, 1, 10), matures_on=None, **extra):
+def record(
+    user, enterprise, bank, loan_no, disbursed_on=date(2026, 1, 10), matures_on=None, **extra
+):
     matures_on = matures_on or date(disbursed_on.year + 1, disbursed_on.month, disbursed_on.day)
-    return record_loan(user, loan_data(enterprise, bank, loan_no, disbursed_on, matures_on, **extra))
+    return record_loan(
+        user, loan_data(enterprise, bank, loan_no, disbursed_on, matures_on, **extra)
+    )

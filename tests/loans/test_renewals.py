@@ -27,9 +27,10 @@ def test_a_loan_cannot_renew_itself(cast, firm):
     with pytest.raises(ValidationError) as caught:
         record_loan(cast.officer, {**loan_data(firm, cast.bank, "A-1", loan.disbursed_on,
                     loan.matures_on), "renews": loan}, instance=loan)  # fmt: skip
-    assert "不能续贷自身" in str(caught.value.message_dict["renews"]) or caught.value.message_dict[
-        "renews"
-    ]
+    assert (
+        "不能续贷自身" in str(caught.value.message_dict["renews"])
+        or caught.value.message_dict["renews"]
+    )
     loan.refresh_from_db()
     assert loan.renews_id is None
 
