@@ -448,8 +448,8 @@ class RenewalContact(CoordinationRecord):
 
 class MaturityWatch(models.Model):
     """The maturity watch list ("到期前一个月未联系"): live loans maturing within the county's
-    window whose bank has recorded no renewal contact. Refreshed whole by the daily job with
-    one INSERT … SELECT (loans/services/watch.py); a recorded contact removes its row at once."""
+    window whose bank has recorded no renewal contact. Kept up to date by the daily job with
+    set-based SQL (loans/services/watch.py); a recorded contact removes its row at once."""
 
     loan = models.OneToOneField(
         Loan,
@@ -469,7 +469,7 @@ class MaturityWatch(models.Model):
     )
     county = models.CharField(_("county code"), max_length=12)
     matures_on = models.DateField(_("matures on"))
-    computed_on = models.DateField(_("computed on"))
+    computed_on = models.DateField(_("on the watch since"))
 
     objects = RestrictedManager()
 
