@@ -179,3 +179,18 @@ def test_the_enterprise_link_of_a_deleted_loan_no_longer_grants_scope(cast):
     make_user("boss", "admin", is_superuser=True)
     Loan.objects.filter(pk=loan.pk).update(deleted_at="2026-01-01T00:00:00+08:00")
     assert not Enterprise.objects.restrict(cast.officer).filter(pk=firm.pk).exists()
+
+
+def test_the_officer_records_an_approval_from_the_workspace(client, cast, firm):
+    client.force_login(cast.officer)
+    workspace = client.get("/banks/workspace/").content.decode()
+    assert 'id="workspace-record-approval" href="/loans/approvals/new/"' in workspace
+    form = client.get(f"/loans/approvals/new/?enterprise={firm.pk}").content.decode()
+    assert 'type="date"' in form and 'inputmode="decimal"' in form
+    response = client.post("/loans/approvals/new/", {"enterprise": firm.pk, "bank": "PY-BR",
+                           "approval_no": "SX-9", "approved_on": "2026-03-01", "amount": "250",
+                           "term_months": "12"})  # fmt: skip
+    assert response.status_code == 302
+    saved = CreditApproval.objects.get(approval_no="SX-9")
+    assert (saved.enterprise, saved.amount, saved.created_by) == (firm, 250, cast.officer)
+    assert "SX-9" in client.get(f"/enterprises/{firm.pk}/").content.decode()
