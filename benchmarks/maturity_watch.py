@@ -127,9 +127,7 @@ def main():
         bare_s.append(bare)
         assert rows == watched == MaturityWatch.objects.count(), (rows, watched)
     job, base = statistics.median(jobs_s), statistics.median(bare_s)
-    print(
-        f"first fill: {first:.2f} s vs bare {first_bare:.2f} s, ratio {first / first_bare:.2f}×"
-    )
+    print(f"first fill: {first:.2f} s vs bare {first_bare:.2f} s, ratio {first / first_bare:.2f}×")
     print(
         f"maturity watch over {total:,} loans ({watched:,} watched), daily run: job {job:.2f} s "
         f"(goal ≤ 5 s) vs the bare SELECT {base:.2f} s, ratio {job / base:.2f}×"
