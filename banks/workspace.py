@@ -23,27 +23,8 @@ from screening.services.export import write_xlsx
 from .choices import AssignmentRole, AssignmentStatus, FeedbackStatus, HandOffCause
 from .forms import FeedbackForm
 from .models import AllocationRun, Bank, BankAssignment, BankFeedback, HandOff, UnplacedEnterprise
+from .panels import ATTENTION_PANELS, WORKSPACE_PANELS, render_list
 from .services.feedback import CLOSED, decision_overdue_q, record_feedback
-
-# Sections of the workspace contributed by higher apps (visits: pushed recommendations), which
-# this app may not import: (template, context(request) -> dict or None), in registration order.
-WORKSPACE_PANELS = []
-
-
-def register_workspace_panel(template, context):
-    """Show ``template`` with ``context(request)`` on the bank officer's workspace."""
-    if (template, context) not in WORKSPACE_PANELS:
-        WORKSPACE_PANELS.append((template, context))
-
-
-def workspace_panels(request):
-    panels = []
-    for template, context in WORKSPACE_PANELS:
-        extra = context(request)
-        if extra is not None:
-            panels.append({"template": template, **extra})
-    return panels
-
 
 # Statuses a bank officer filters by (a backup standing by is not theirs yet).
 WORKSPACE_STATUSES = [(v, label) for v, label in AssignmentStatus.choices if v != "waiting"]
@@ -178,7 +159,7 @@ def workspace(request):
         "q": request.GET.get("q", ""),
         "loads": loads,
         "may_answer": user.scope.allows("report"),
-        "panels": workspace_panels(request),
+        "panels": render_list(WORKSPACE_PANELS, request),
     }
     return render(request, "banks/workspace.html", context)
 
@@ -392,5 +373,12 @@ def needs_attention(request):
     if kind in ("overdue", "decision_overdue"):
         page.object_list = annotate_clocks(page.object_list, today)
     tabs = [(key, label, querysets[key].count()) for key, label in labels.items()]
-    context = {"tabs": tabs, "kind": kind, "page": page, "q": search, "region": region}
+    context = {
+        "tabs": tabs,
+        "kind": kind,
+        "page": page,
+        "q": search,
+        "region": region,
+        "panels": render_list(ATTENTION_PANELS, request),
+    }
     return render(request, "banks/needs_attention.html", context)

@@ -187,6 +187,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-jobs": {"task": "core.tasks.fail_stale_jobs", "schedule": 60.0},
     "banks-daily-hand-off": {"task": "banks.tasks.daily_hand_off", "schedule": 24 * 3600.0},
+    "loans-daily-maturity-watch": {
+        "task": "loans.tasks.daily_maturity_watch",
+        "schedule": 24 * 3600.0,
+    },
 }
 # A running job that has not reported for this long is taken as lost (its worker died).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "600"))
@@ -258,3 +262,8 @@ LOGGING = {
         "django": {"level": "INFO"},
     },
 }
+
+# --- Loans (defaults for a county without its own loans.LoanRules row) -------------------
+LOANS_PARTNER_AFTER_LOANS = 2
+LOANS_PARTNER_PRODUCTS = 2
+LOANS_MATURITY_WATCH_DAYS = int(os.environ.get("LOANS_MATURITY_WATCH_DAYS", "30"))

@@ -42,9 +42,11 @@ def pushed_to_my_bank(request):
 
 
 def _register_workspace_panel():
-    from banks.workspace import register_workspace_panel
+    from banks.panels import register_workspace_panel
 
-    register_workspace_panel("visits/recommendations/_workspace_panel.html", pushed_to_my_bank)
+    register_workspace_panel(
+        "recommendations", "visits/recommendations/_workspace_panel.html", pushed_to_my_bank
+    )
 
 
 _register_workspace_panel()

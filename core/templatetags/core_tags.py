@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django import template
 from django.urls import NoReverseMatch, reverse
@@ -72,6 +73,18 @@ def wan_yuan(value):
     if value is None or value == "":
         return "—"
     return f"{value:,.2f}"
+
+
+@register.filter
+def wan_yi(value):
+    """An amount in 万元 with its unit, as readers expect: 亿元 from 10,000 万元 up
+    ("1,234.50 万元", "12.35 亿元"); "—" when empty."""
+    if value is None or value == "":
+        return "—"
+    value = Decimal(value)
+    if abs(value) >= 10000:
+        return _("%(amount)s 100M yuan") % {"amount": f"{value / 10000:,.2f}"}
+    return _("%(amount)s 10k yuan") % {"amount": f"{value:,.2f}"}
 
 
 @register.filter

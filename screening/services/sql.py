@@ -47,7 +47,7 @@ WITH evidence AS (
         UNION ALL
         SELECT enterprise_id, 16, NULL, disbursed_on
         FROM loans_loan
-        WHERE disbursed_on <= %(as_of)s {in_scope}
+        WHERE disbursed_on <= %(as_of)s AND deleted_at IS NULL {in_scope}
         UNION ALL
         SELECT enterprise_id, 32, NULL, first_loan_date
         FROM loans_creditsnapshot
@@ -77,7 +77,8 @@ banks AS (
     SELECT enterprise_id, count(*) AS n FROM (
         SELECT enterprise_id, bank_id
         FROM loans_loan
-        WHERE disbursed_on <= %(as_of)s AND matures_on > %(as_of)s {in_scope}
+        WHERE disbursed_on <= %(as_of)s AND matures_on > %(as_of)s AND deleted_at IS NULL
+              {in_scope}
         UNION
         SELECT enterprise_id, bank_id FROM latest_credit WHERE loan_balance > 0
     ) lenders

@@ -273,8 +273,11 @@ def test_coordination_records_are_tracked_and_import_tables_are_not():
         assert is_tracked(model), model
     for model in [*records, User, ApiToken]:  # DRF's Token is written through ApiToken
         assert hasattr(model.objects, "restrict"), model
-    # Bulk imports keep batch-level provenance: no per-row history on the big tables.
-    for model in (Enterprise, CensusRecord, TaxRecord, NegativeListEntry, CreditSnapshot, Loan):
+    # Bulk imports keep batch-level provenance: no per-row history on the big tables. (Loan is
+    # a CoordinationRecord: its hand edits are tracked, its imports are set-based SQL that
+    # writes no history — tests/loans/test_scope_and_soft_delete.py.)
+    assert is_tracked(Loan)
+    for model in (Enterprise, CensusRecord, TaxRecord, NegativeListEntry, CreditSnapshot):
         assert not is_tracked(model), model
     assert not is_tracked(ImportBatch)
 

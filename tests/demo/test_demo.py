@@ -87,6 +87,15 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
     )
     assert Recommendation.objects.filter(recommended_on__isnull=False, push__isnull=False).exists()
     assert ListMembership.objects.filter(run__is_current=True, list_type="reserve").exists()
+    # Loans (demo/loans.py): a first loan, a renewal chain, the maturity watch.
+    from loans.models import EnterpriseStage, MaturityWatch
+
+    first = Loan.objects.get(loan_no="DEMO-JJ-001")
+    assert first.is_first_loan
+    assert EnterpriseStage.objects.get(enterprise=first.enterprise).stage == "first_loan"
+    assert Loan.objects.filter(loan_no="DEMO-JJ-103", renews__loan_no="DEMO-JJ-102").exists()
+    assert MaturityWatch.objects.filter(loan__loan_no="DEMO-JJ-201").exists()
+    assert not MaturityWatch.objects.filter(loan__loan_no="DEMO-JJ-301").exists()
 
 
 def test_demo_files_are_the_same_every_time(tmp_path):

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
 from demo import feedback2, followitems, recommend, visitform
+from demo import loans as demo_loans
 from demo import services as demo
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
@@ -49,3 +50,4 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: follow-ups: {followitems.load()}")
         self.stdout.write(f"demo: recommendations: {recommend.load()}")
         self.stdout.write(f"demo: feedback: {feedback2.load()}")
+        self.stdout.write(f"demo: {demo_loans.load()}")
