@@ -188,8 +188,13 @@ def compute_live(user, region, start, end):
     def blank(code):
         return {"code": code, "name": banks.get(code, (code, None))[0], "reason_counts": {}}
 
+    codes = set(feedback) | set(reasons) | set(hand_offs) | set(by_branch)
+    scope_banks = user.scope.bank_codes
+    if scope_banks is not None:
+        # A bank sees the hand-offs it received from others, never a row about the others.
+        codes &= set(scope_banks)
     branches = {}
-    for code in set(feedback) | set(reasons) | set(hand_offs) | set(by_branch):
+    for code in codes:
         row = blank(code)
         row.update(feedback.get(code, {"due": 0, "on_time": 0, "answered": 0, "declined": 0}))
         conv = by_branch.get(code, {})

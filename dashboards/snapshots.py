@@ -117,8 +117,16 @@ def snapshot_spec(user, region, start, end, groups, kind=None):
     return spec
 
 
+# Bumped whenever the stored payload changes shape (new KPI keys), so a result stored by an
+# older release is never read back without them.
+PAYLOAD_SCHEMA = 2
+
+
 def snapshot_key(spec):
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    text = json.dumps(spec, sort_keys=True)
+    if PAYLOAD_SCHEMA > 1:
+        text = f"{PAYLOAD_SCHEMA}:{text}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class SpecUser:
