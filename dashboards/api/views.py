@@ -5,8 +5,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..forms import StatsParamsForm, region_in_scope
-from ..services import GROUP_BY_CHOICES
 from ..funnel import compute_funnel
+from ..services import GROUP_BY_CHOICES
 from ..snapshots import compute_ranking, compute_stats
 from .serializers import FunnelSerializer, RankingSerializer, StatsSerializer
 

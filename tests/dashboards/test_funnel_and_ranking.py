@@ -206,3 +206,52 @@ def test_stats_api_serves_every_kpi_key_of_the_spec(cast, world):
         "PY-HEAD": 4,
         "RA-BR": 3,
     }
+
+
+def page_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_funnel_and_ranking_pages_show_the_figures(cast, banks_world):
+    html = page_client(cast.regulator).get("/dashboards/funnel/", PERIOD).content.decode()
+    assert 'id="funnel-chart"' in html and 'id="table-funnel"' in html
+    assert "已推荐至银行" in html or "Recommended to a bank" in html
+    assert 'data-value="6"' in html  # recommended
+    html = page_client(cast.regulator).get("/dashboards/banks/", PERIOD).content.decode()
+    assert "温州银行" in html and "瑞安农商银行" in html
+    assert "66.67%" in html  # 温州银行 on time
+    assert "经营不稳定 (1)" in html
+    assert "echarts.min.js" in html and "cdn" not in html.lower()
+
+
+def test_pages_and_exports_are_scoped(cast, banks_world):
+    for url in ("/dashboards/funnel/", "/dashboards/banks/"):
+        assert page_client(cast.officer).get(url, PERIOD).status_code == 404
+        other = page_client(cast.outsider_staff).get(url, {**PERIOD, "region": PINGYANG})
+        assert other.status_code == 404
+        assert page_client(cast.staff).get(url, {"start": "nope"}).status_code == 400
+    for url in ("/dashboards/export/funnel.xlsx", "/dashboards/export/banks.xlsx"):
+        other = page_client(cast.outsider_staff).get(url, {**PERIOD, "region": PINGYANG})
+        assert other.status_code == 404
+
+
+def test_exports_carry_the_figures_shown(cast, banks_world):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = page_client(cast.staff).get("/dashboards/export/banks.xlsx", PERIOD)
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    body = {r[1]: r for r in rows[1:]}
+    assert body["温州银行"][0] == 1  # rank
+    assert body["温州银行"][3] == pytest.approx(0.6667)  # on time
+    assert body["瑞安农商银行"][-1] == "经营不稳定 (1)"
+    assert "温州银行平阳支行" in body  # its branch, below it
+    response = page_client(cast.staff).get("/dashboards/export/funnel.xlsx", PERIOD)
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    assert [r[1] for r in rows[2:7]] == [2, 1, 6, 3, 4]
