@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -376,7 +376,15 @@ def grouped_query(
 
 
 def _fetch(sql, params):
-    with connection.cursor() as cursor:
+    if not _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # No JIT for the KPI queries: their estimates (the recursive bank tree, the scoping
+    # sub-selects) cross jit_above_cost even on small data, and compiling took 4.8 s of a
+    # 4.9 s query that runs in 20 ms without it (EXPLAIN ANALYZE, docs/benchmarks.md).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
