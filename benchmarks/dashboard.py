@@ -336,7 +336,9 @@ def main():
     client = Client()
     user = User.objects.filter(username="bench_city").first()
     if user is None:
-        user = User.objects.create_user("bench_city", password="x", role="task_force", region_id=CITY)
+        user = User.objects.create_user(
+            "bench_city", password="x", role="task_force", region_id=CITY
+        )
     client.force_login(user)
     query = {"region": CITY, "start": START, "end": END}
 
