@@ -255,3 +255,19 @@ def test_exports_carry_the_figures_shown(cast, banks_world):
     response = page_client(cast.staff).get("/dashboards/export/funnel.xlsx", PERIOD)
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)
     assert [r[1] for r in rows[2:7]] == [2, 1, 6, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboards/funnel/",
+        "/dashboards/banks/",
+        "/dashboards/export/funnel.xlsx",
+        "/dashboards/export/banks.xlsx",
+        "/api/v1/stats/funnel/",
+        "/api/v1/stats/banks/",
+    ],
+)
+def test_dates_out_of_range_are_a_400_on_the_new_doors(cast, url):
+    client = page_client(cast.staff)
+    assert client.get(url, {"start": "0001-01-01", "end": "2025-01-01"}).status_code == 400
