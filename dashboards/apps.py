@@ -32,6 +32,12 @@ class DashboardsConfig(AppConfig):
             "banks.BankAssignment",
             "screening.ListMembership",
             "screening.ScreeningRun",
+            # the figures of visits, recommendations, credit and the bank ranking
+            "visits.Visit",
+            "visits.Recommendation",
+            "loans.CreditApproval",
+            "banks.BankFeedback",
+            "banks.HandOff",
         ]
         for label in watched:
             try:

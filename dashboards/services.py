@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from banks.models import Bank
 from enterprises.choices import REGION_PREFIX_LENGTH
 from enterprises.models import Enterprise, ImportBatch, Region
-from loans.models import CreditSnapshot, Loan
+from loans.models import CreditApproval, CreditSnapshot, Loan
+from visits.choices import VisitStatus
+from visits.models import Recommendation, Visit
 
 ZERO = Decimal("0")
 AMOUNT_QUANTUM = Decimal("0.000001")  # 万元, exact to the fen
@@ -38,8 +40,14 @@ KPI_KEYS = (
     "renewal_increase_ytd",
     "renewal_yoy_growth",
     "financing_coverage_rate",
+    "visited_enterprises",
+    "recommended_enterprises",
+    "credited_enterprises",
+    "credit_amount",
+    "avg_days_to_disburse",
 )
 AMOUNT_KEYS = (
+    "credit_amount",
     "disbursed_amount",
     "first_loan_amount",
     "credit_loan_amount",
@@ -47,7 +55,18 @@ AMOUNT_KEYS = (
     "renewal_increase_ytd",
 )
 RATE_KEYS = ("renewal_yoy_growth", "financing_coverage_rate")
-COUNT_KEYS = ("active_entities", "no_loan_entities", "first_loan_enterprises")
+COUNT_KEYS = (
+    "active_entities",
+    "no_loan_entities",
+    "first_loan_enterprises",
+    "visited_enterprises",
+    "recommended_enterprises",
+    "credited_enterprises",
+)
+DAYS_KEYS = ("avg_days_to_disburse",)
+DAYS_QUANTUM = Decimal("0.1")
+# Figures the funnel needs besides the KPIs (not KPI keys of the spec, served by the funnel).
+FUNNEL_EXTRA_KEYS = ("need_found_enterprises", "disbursed_enterprises")
 # KPIs about the enterprise population: meaningless per bank or per month.
 ENTITY_KEYS = ("active_entities", "no_loan_entities", "financing_coverage_rate")
 
@@ -110,6 +129,9 @@ class Sources:
     credit: tuple
     active: tuple | None  # enterprise ids on the current active list, None when no list exists
     no_loan: tuple | None  # the same for the current no-loan list
+    visits: tuple = None  # completed visits dated on or before end
+    recommendations: tuple = None  # pushed recommendations (recommended_on set, ≤ end)
+    approvals: tuple = None  # credit approvals dated on or before end
 
     @classmethod
     def build(cls, user, region, end):
@@ -147,12 +169,43 @@ class Sources:
                 "enterprise_id", "bank_id", "as_of", "loan_balance", "first_loan_date", **through
             )
         )
+        # Withdrawn visits are soft-deleted ones: never counted.
+        visits = _sql(
+            Visit.objects.restrict(user)
+            .filter(
+                enterprise__region__code__startswith=prefix,
+                status=VisitStatus.COMPLETED,
+                visited_on__lte=end,
+            )
+            .order_by()
+            .values("enterprise_id", "bank_id", "visited_on", "has_need", **through)
+        )
+        # An approved entry not pushed yet has no recommendation date: not recommended yet.
+        recommendations = _sql(
+            Recommendation.objects.restrict(user)
+            .filter(
+                enterprise__region__code__startswith=prefix,
+                recommended_on__isnull=False,
+                recommended_on__lte=end,
+            )
+            .order_by()
+            .values("enterprise_id", "bank_id", "recommended_on", **through)
+        )
+        approvals = _sql(
+            CreditApproval.objects.restrict(user)
+            .filter(enterprise__region__code__startswith=prefix, approved_on__lte=end)
+            .order_by()
+            .values("enterprise_id", "bank_id", "approved_on", "amount", **through)
+        )
         return cls(
             ent=ent,
             loans=loans,
             credit=credit,
             active=current_list_sql(region, "active"),
             no_loan=current_list_sql(region, "no_loan"),
+            visits=visits,
+            recommendations=recommendations,
+            approvals=approvals,
         )
 
 
@@ -323,7 +376,15 @@ def grouped_query(
 
 
 def _fetch(sql, params):
-    with connection.cursor() as cursor:
+    if not _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # No JIT for the KPI queries: their estimates (the recursive bank tree, the scoping
+    # sub-selects) cross jit_above_cost even on small data, and compiling took 4.8 s of a
+    # 4.9 s query that runs in 20 ms without it (EXPLAIN ANALYZE, docs/benchmarks.md).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -344,7 +405,8 @@ def loan_flows(src, names, region, start, end):
     sql, params, decode = grouped_query(
         names,
         region,
-        f"{money_sum('x.amount')}, {money_sum(CREDIT_LOAN_AMOUNT)}",
+        f"""{money_sum("x.amount")}, {money_sum(CREDIT_LOAN_AMOUNT)},
+            COUNT(DISTINCT x.enterprise_id)""",
         f"FROM {ln_sql} x {join} WHERE x.disbursed_on BETWEEN %s AND %s",
         [*ln_params, start, end],
         day_column="x.disbursed_on",
@@ -352,7 +414,11 @@ def loan_flows(src, names, region, start, end):
         ctes=ctes,
     )
     return {
-        decode(row): {"disbursed_amount": money(row[2]), "credit_loan_amount": money(row[3])}
+        decode(row): {
+            "disbursed_amount": money(row[2]),
+            "credit_loan_amount": money(row[3]),
+            "disbursed_enterprises": row[4],
+        }
         for row in _fetch(sql, params)
     }
 
@@ -429,6 +495,168 @@ def first_loans(src, names, region, start, end):
     }
 
 
+def days_between(later, earlier):
+    """SQL of the whole days from ``earlier`` to ``later`` (two date columns)."""
+    if _postgres():
+        return f"({later} - {earlier})"
+    return f"CAST(JULIANDAY({later}) - JULIANDAY({earlier}) AS INTEGER)"
+
+
+def visit_flows(src, names, region, start, end):
+    """Enterprises with a completed visit in start..end, and those where it found a need.
+
+    By bank: the bank of the visit's 1+1 team (its head institution); by month: the visit's."""
+    vs_sql, vs_params = src.visits
+    ctes, join = _bank_join(names, "x.bank_id")
+    sql, params, decode = grouped_query(
+        names,
+        region,
+        """COUNT(DISTINCT x.enterprise_id),
+           COUNT(DISTINCT CASE WHEN x.has_need THEN x.enterprise_id END)""",
+        f"FROM {vs_sql} x {join} WHERE x.visited_on BETWEEN %s AND %s",
+        [*vs_params, start, end],
+        day_column="x.visited_on",
+        bank_column="x.bank_id",
+        ctes=ctes,
+    )
+    return {
+        decode(row): {"visited_enterprises": row[2], "need_found_enterprises": row[3]}
+        for row in _fetch(sql, params)
+    }
+
+
+def approval_flows(src, names, region, start, end):
+    """Enterprises with a credit approval dated in start..end, and the approvals' sum.
+
+    By bank: the approving bank's head institution; by month: the approval's."""
+    ap_sql, ap_params = src.approvals
+    ctes, join = _bank_join(names, "x.bank_id")
+    sql, params, decode = grouped_query(
+        names,
+        region,
+        f"COUNT(DISTINCT x.enterprise_id), {money_sum('x.amount')}",
+        f"FROM {ap_sql} x {join} WHERE x.approved_on BETWEEN %s AND %s",
+        [*ap_params, start, end],
+        day_column="x.approved_on",
+        bank_column="x.bank_id",
+        ctes=ctes,
+    )
+    return {
+        decode(row): {"credited_enterprises": row[2], "credit_amount": money(row[3])}
+        for row in _fetch(sql, params)
+    }
+
+
+def recommendation_flows(src, names, region, start, end):
+    """Enterprises recommended in start..end, and the days from recommendation to loan.
+
+    Per enterprise: R = its earliest recommendation date in the period (recommended twice:
+    counted once, from the earlier date), its first loan (any bank) disbursed on or after R
+    and on or before end; ``days`` sums those day counts over ``with_loan`` enterprises. By
+    month: the month of R. By bank see ``bank_conversion`` (each bank its own R and loans).
+    """
+    rc_sql, rc_params = src.recommendations
+    ln_sql, ln_params = src.loans
+    cols = ", ".join(f"f.{c}" for c in ENT_COLUMNS)
+    ctes = f"""WITH rfirst AS (
+            SELECT enterprise_id, {", ".join(f"MIN({c}) AS {c}" for c in ENT_COLUMNS)},
+                   MIN(recommended_on) AS r_day
+            FROM {rc_sql} r0 WHERE recommended_on BETWEEN %s AND %s
+            GROUP BY enterprise_id
+        ), rloan AS (
+            SELECT f.enterprise_id, {cols}, f.r_day, MIN(l.disbursed_on) AS loan_day
+            FROM rfirst f
+            LEFT JOIN {ln_sql} l ON l.enterprise_id = f.enterprise_id AND l.disbursed_on >= f.r_day
+            GROUP BY f.enterprise_id, {cols}, f.r_day
+        )"""
+    sql, params, decode = grouped_query(
+        [n for n in names if n != "bank"],
+        region,
+        f"COUNT(*), SUM({days_between('x.loan_day', 'x.r_day')}), COUNT(x.loan_day)",
+        "FROM rloan x",
+        [],
+        day_column="x.r_day",
+        ctes=ctes,
+        cte_params=[*rc_params, start, end, *ln_params],
+    )
+    result = {
+        decode(row): {
+            "recommended_enterprises": row[2],
+            "days": int(row[3] or 0),
+            "with_loan": row[4],
+        }
+        for row in _fetch(sql, params)
+    }
+    if "bank" in names:
+        for key, values in bank_conversion(src, start, end, "root").items():
+            result[("bank", key)] = {
+                "recommended_enterprises": values["recommended"],
+                "days": values["days"],
+                "with_loan": values["disbursed"],
+            }
+    return result
+
+
+def bank_conversion(src, start, end, level):
+    """Per bank (``level`` "root": head institution, "branch": the branch itself): enterprises
+    recommended to it in start..end, how many of them it then granted credit and lent to.
+
+    Each bank counts from its own R (the earliest recommendation to it in the period) and
+    its own approvals and loans on or after R, on or before end — a bank is measured by what
+    it did with the enterprises recommended to it. ``days`` sums R → its first loan.
+    """
+    rc_sql, rc_params = src.recommendations
+    ln_sql, ln_params = src.loans
+    ap_sql, ap_params = src.approvals
+    if level == "root":
+        key, ctes = "br.root", BANK_ROOTS + ","
+        join_r = "JOIN bank_root br ON br.code = r0.bank_id"
+        sub = "SELECT s0.enterprise_id, {day} AS day, sr.root AS bank FROM {src} s0 JOIN bank_root sr ON sr.code = s0.bank_id"
+    else:
+        key, ctes, join_r = "r0.bank_id", "WITH", ""
+        sub = "SELECT s0.enterprise_id, {day} AS day, s0.bank_id AS bank FROM {src} s0"
+    loans = sub.format(day="s0.disbursed_on", src=ln_sql)
+    approvals = sub.format(day="s0.approved_on", src=ap_sql)
+    sql = f"""{ctes} rfirst AS (
+            SELECT r0.enterprise_id, {key} AS bank, MIN(r0.recommended_on) AS r_day
+            FROM {rc_sql} r0 {join_r}
+            WHERE r0.recommended_on BETWEEN %s AND %s
+            GROUP BY r0.enterprise_id, {key}
+        ), rl AS (
+            SELECT f.enterprise_id, f.bank, f.r_day, MIN(l.day) AS loan_day
+            FROM rfirst f
+            LEFT JOIN ({loans}) l
+                   ON l.enterprise_id = f.enterprise_id AND l.bank = f.bank AND l.day >= f.r_day
+            GROUP BY f.enterprise_id, f.bank, f.r_day
+        ), ra AS (
+            SELECT f.enterprise_id, f.bank
+            FROM rfirst f JOIN ({approvals}) a
+                 ON a.enterprise_id = f.enterprise_id AND a.bank = f.bank AND a.day >= f.r_day
+            GROUP BY f.enterprise_id, f.bank
+        )
+        SELECT rl.bank, COUNT(*), COUNT(ra.enterprise_id), COUNT(rl.loan_day),
+               SUM({days_between("rl.loan_day", "rl.r_day")})
+        FROM rl LEFT JOIN ra ON ra.enterprise_id = rl.enterprise_id AND ra.bank = rl.bank
+        GROUP BY rl.bank"""
+    params = [*rc_params, start, end, *ln_params, *ap_params]
+    return {
+        row[0]: {
+            "recommended": row[1],
+            "credited": row[2],
+            "disbursed": row[3],
+            "days": int(row[4] or 0),
+        }
+        for row in _fetch(sql, params)
+    }
+
+
+def average_days(days, with_loan):
+    """Mean days to one decimal (half up); None when no enterprise had a loan."""
+    if not with_loan:
+        return None
+    return (Decimal(days) / Decimal(with_loan)).quantize(DAYS_QUANTUM, ROUND_HALF_UP)
+
+
 def entity_figures(src, names, region, end):
     """Active entities, no-loan ones, small/micro ones and those financed at end.
 
@@ -490,9 +718,10 @@ def _amount(value):
     return (value or ZERO).quantize(AMOUNT_QUANTUM)
 
 
-def _row(flows, firsts, bal_end, bal_y0, bal_y1, entities):
+def _row(flows, firsts, bal_end, bal_y0, bal_y1, entities, visits=None, approvals=None, recs=None):
     flows = flows or {}
     firsts = firsts or {}
+    visits, approvals, recs = visits or {}, approvals or {}, recs or {}
     row = {
         "active_entities": None,
         "no_loan_entities": None,
@@ -506,6 +735,14 @@ def _row(flows, firsts, bal_end, bal_y0, bal_y1, entities):
             None if not bal_y1 else _rate(_amount(bal_end) - _amount(bal_y1), _amount(bal_y1))
         ),
         "financing_coverage_rate": None,
+        "visited_enterprises": visits.get("visited_enterprises", 0),
+        "recommended_enterprises": recs.get("recommended_enterprises", 0),
+        "credited_enterprises": approvals.get("credited_enterprises", 0),
+        "credit_amount": _amount(approvals.get("credit_amount")),
+        "avg_days_to_disburse": average_days(recs.get("days", 0), recs.get("with_loan", 0)),
+        # funnel figures
+        "need_found_enterprises": visits.get("need_found_enterprises", 0),
+        "disbursed_enterprises": flows.get("disbursed_enterprises", 0),
     }
     if entities is not None:
         row["active_entities"] = entities.get("active", 0)
@@ -542,6 +779,10 @@ def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):
     firsts = first_loans(src, names + month_names, region, start, end)
     balances = renewal_balances(src, names, region, days)
     entities = entity_figures(src, names, region, end)
+    visits = visit_flows(src, names + month_names, region, start, end)
+    approvals = approval_flows(src, names + month_names, region, start, end)
+    recs = recommendation_flows(src, names + month_names, region, start, end)
+    flow_maps = (flows, firsts, visits, approvals, recs)
 
     def row_for(group, key, day=end, entity_kpis=True):
         return _row(
@@ -551,6 +792,9 @@ def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):
             balances.get((date(day.year, 1, 1), (group, key))),
             balances.get((one_year_earlier(day), (group, key))),
             None if entities is None or not entity_kpis else entities.get((group, key), {}),
+            visits.get((group, key)),
+            approvals.get((group, key)),
+            recs.get((group, key)),
         )
 
     result = {
@@ -578,22 +822,23 @@ def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):
                     balances.get((date(last.year, 1, 1), (None, None))),
                     balances.get((one_year_earlier(last), (None, None))),
                     None,
+                    visits.get(("month", key)),
+                    approvals.get(("month", key)),
+                    recs.get(("month", key)),
                 )
                 label = month.strftime("%Y-%m")
                 rows.append({"key": label, "label": label, **row})
             result["groups"][name] = rows
             continue
-        result["groups"][name] = _group_rows(
-            name, region, row_for, flows, firsts, balances, entities
-        )
+        result["groups"][name] = _group_rows(name, region, row_for, flow_maps, balances, entities)
     return result
 
 
-def _group_rows(name, region, row_for, flows, firsts, balances, entities):
+def _group_rows(name, region, row_for, flow_maps, balances, entities):
     if name == "region" and not region_key_length(region):
         return []  # a township has no lower level
     labels = _labels(name, region)
-    keys = {k for (g, k) in flows if g == name} | {k for (g, k) in firsts if g == name}
+    keys = {k for flow in flow_maps for (g, k) in flow if g == name}
     keys |= {k for (_day, (g, k)) in balances if g == name}
     if entities:
         keys |= {k for (g, k) in entities if g == name}

@@ -17,9 +17,18 @@ from django.utils import timezone
 from enterprises.models import ImportBatch, Region
 
 from .models import DataVersion, StatsSnapshot
-from .services import AMOUNT_KEYS, GROUP_BY_CHOICES, RATE_KEYS, compute_live
+from .services import AMOUNT_KEYS, DAYS_KEYS, GROUP_BY_CHOICES, RATE_KEYS, compute_live
 
-DECIMAL_KEYS = {*AMOUNT_KEYS, *RATE_KEYS}
+DECIMAL_KEYS = {*AMOUNT_KEYS, *RATE_KEYS, *DAYS_KEYS}
+RANKING_DECIMALS = {
+    "on_time_rate",
+    "decline_rate",
+    "credit_rate",
+    "disbursed_rate",
+    "avg_days_to_loan",
+}
+# Stored results of another shape than the KPI result: their spec carries "kind".
+RANKING = "ranking"
 
 
 # The entry points of pages, exports and the API live here, above ``services`` (which computes
@@ -46,6 +55,30 @@ def compute_dashboard(user, region, start, end, groups=GROUP_BY_CHOICES):
     )
 
 
+def compute_ranking(user, region, start, end):
+    """The bank ranking of ``region`` over start..end (stored like the KPIs, same version)."""
+    from .ranking import compute_live as ranking_live
+
+    return cached(
+        user,
+        region,
+        start,
+        end,
+        (),
+        lambda: ranking_live(user, region, start, end),
+        kind=RANKING,
+    )
+
+
+def _compute_for_spec(spec, region, start, end):
+    user = SpecUser(spec)
+    if spec.get("kind") == RANKING:
+        from .ranking import compute_live as ranking_live
+
+        return ranking_live(user, region, start, end)
+    return compute_live(user, region, start, end, tuple(spec["groups"]))
+
+
 def bump(**_kwargs):
     if not DataVersion.objects.filter(pk=1).update(counter=F("counter") + 1):
         DataVersion.objects.get_or_create(pk=1)
@@ -68,9 +101,9 @@ def data_version():
     return "|".join(parts)
 
 
-def snapshot_spec(user, region, start, end, groups):
+def snapshot_spec(user, region, start, end, groups, kind=None):
     scope = user.scope
-    return {
+    spec = {
         "everything": scope.everything,
         "region_prefix": scope.region_prefix,
         "bank_codes": sorted(scope.bank_codes) if scope.bank_codes is not None else None,
@@ -79,10 +112,21 @@ def snapshot_spec(user, region, start, end, groups):
         "end": end.isoformat(),
         "groups": list(groups),
     }
+    if kind:  # absent for the KPI results, so their keys stay as they were
+        spec["kind"] = kind
+    return spec
+
+
+# Bumped whenever the stored payload changes shape (new KPI keys), so a result stored by an
+# older release is never read back without them.
+PAYLOAD_SCHEMA = 2
 
 
 def snapshot_key(spec):
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    text = json.dumps(spec, sort_keys=True)
+    if PAYLOAD_SCHEMA > 1:
+        text = f"{PAYLOAD_SCHEMA}:{text}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class SpecUser:
@@ -123,7 +167,7 @@ def refresh_stale(limit=200, keep_days=30):
             snapshot.delete()
             continue
         start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
-        result = compute_live(SpecUser(spec), region, start, end, tuple(spec["groups"]))
+        result = _compute_for_spec(spec, region, start, end)
         StatsSnapshot.objects.filter(pk=snapshot.pk).update(
             version=version, payload=_encode(result), computed_at=timezone.now()
         )
@@ -148,8 +192,24 @@ def _decode_row(row):
     return {k: (Decimal(v) if k in DECIMAL_KEYS and v is not None else v) for k, v in row.items()}
 
 
+def _decode_ranking_row(row):
+    row = {
+        k: (Decimal(v) if k in RANKING_DECIMALS and v is not None else v) for k, v in row.items()
+    }
+    if "branches" in row:
+        row["branches"] = [_decode_ranking_row(b) for b in row["branches"]]
+    return row
+
+
 def _decode(payload, region):
     result = dict(payload)
+    if payload.get("institutions") is not None:
+        result["region"] = region
+        result["start"] = date.fromisoformat(payload["start"])
+        result["end"] = date.fromisoformat(payload["end"])
+        result["as_of"] = datetime.fromisoformat(payload["as_of"])
+        result["institutions"] = [_decode_ranking_row(r) for r in payload["institutions"]]
+        return result
     result["region"] = region
     result["start"] = date.fromisoformat(payload["start"])
     result["end"] = date.fromisoformat(payload["end"])
@@ -196,9 +256,9 @@ def warm_defaults(today=None):
     return done
 
 
-def cached(user, region, start, end, groups, compute):
+def cached(user, region, start, end, groups, compute, kind=None):
     """The stored result when its data version still holds, else ``compute()`` (then stored)."""
-    spec = snapshot_spec(user, region, start, end, groups)
+    spec = snapshot_spec(user, region, start, end, groups, kind)
     key = snapshot_key(spec)
     version = data_version()
     stored = StatsSnapshot.objects.filter(key=key, version=version).first()

@@ -5,9 +5,34 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..forms import StatsParamsForm, region_in_scope
+from ..funnel import compute_funnel
 from ..services import GROUP_BY_CHOICES
-from ..snapshots import compute_stats
-from .serializers import StatsSerializer
+from ..snapshots import compute_ranking, compute_stats
+from .serializers import FunnelSerializer, RankingSerializer, StatsSerializer
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("region", OpenApiTypes.STR, description="region code; default: yours"),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="YYYY-MM-DD; default 1 Jan"),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="YYYY-MM-DD; default today"),
+]
+
+
+def scoped_params(request):
+    """The validated region and period of a stats request, or 403 / 400 / 404."""
+    user = request.user
+    if not user.scope.allows("view"):
+        raise PermissionDenied()
+    form = StatsParamsForm(request.query_params, user)
+    if not form.is_valid():
+        raise ValidationError({k: [str(m) for m in v] for k, v in form.errors.items()})
+    params = form.cleaned_data
+    if params["region"] is None or not region_in_scope(user, params["region"]):
+        raise NotFound()
+    return params
+
+
+def region_ref(region):
+    return {"code": region.code, "name": region.name, "level": region.level}
 
 
 class StatsView(APIView):
@@ -45,3 +70,25 @@ class StatsView(APIView):
             "rows": [{"region": None, **row} for row in result["rows"]],
         }
         return Response(StatsSerializer(payload).data)
+
+
+class FunnelView(APIView):
+    """The funnel active → visited → need found → recommended → credit granted → disbursed of
+    a region over a period, and the no-loan → first-loan conversion (docs/kpis.md "Funnel")."""
+
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=FunnelSerializer)
+    def get(self, request):
+        params = scoped_params(request)
+        result = compute_funnel(request.user, params["region"], params["start"], params["end"])
+        return Response(FunnelSerializer({**result, "region": region_ref(result["region"])}).data)
+
+
+class BankRankingView(APIView):
+    """The bank ranking of a region over a period, per institution and its branches
+    (docs/kpis.md "Bank ranking")."""
+
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=RankingSerializer)
+    def get(self, request):
+        params = scoped_params(request)
+        result = compute_ranking(request.user, params["region"], params["start"], params["end"])
+        return Response(RankingSerializer({**result, "region": region_ref(result["region"])}).data)

@@ -42,3 +42,11 @@ def count(value):
     if value is None or value == "":
         return "—"
     return f"{value:,}"
+
+
+@register.filter
+def days(value):
+    """A number of days to one decimal: 24.3; null → "—"."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(value):,.1f}"

@@ -136,6 +136,8 @@ CASES = {
     ("screening-run-detail", "get"): Read(row="run"),
     ("screening-run-changes", "get"): Read(row="run"),
     ("stats", "get"): Read(row="stats_region", max_queries=8),
+    ("stats-funnel", "get"): Read(row="stats_region", max_queries=8),
+    ("stats-banks", "get"): Read(row="stats_region", max_queries=12),
     ("bankassignment-list", "get"): Read(),
     ("bankassignment-detail", "get"): Read(row="assignment"),
     ("assignment-list", "get"): Read(),
@@ -186,7 +188,7 @@ def row_of(rows, name, theirs):
 def read_url(url_name, case, obj):
     if case.row is None:
         return reverse(url_name), {}
-    if url_name == "stats":
+    if url_name.startswith("stats"):
         return reverse(url_name), {"region": obj.code}
     return reverse(url_name, kwargs={"pk": obj.pk}), {}
 

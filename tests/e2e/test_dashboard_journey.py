@@ -1,8 +1,6 @@
-"""Journey 6 — a city regulator: the dashboard, drill-down city → county → township, and the
-.xlsx export, whose figures are the ones on screen. In Chinese, and once in English.
-
-Not covered yet, because their screens do not exist on this branch: the funnel, the bank
-ranking and a chart ⇄ table switch (each chart is drawn beside its table).
+"""Journey 6 — a city regulator: the dashboard, drill-down city → county → township, the
+.xlsx export, whose figures are the ones on screen; then the funnel and the bank ranking, each
+chart switched to its table, and the funnel exported. In Chinese, and once in English.
 """
 
 import re
@@ -17,7 +15,7 @@ from playwright.sync_api import expect
 from accounts.choices import Role
 from enterprises.models import Region
 from screening.services import rebuild_region
-from tests.dashboards.helpers import KUNYANG, build_world
+from tests.dashboards.helpers import KUNYANG, add_coordination, build_world
 from tests.factories import LUCHENG, PINGYANG, WENZHOU, make_census, make_user
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +46,7 @@ def shown_matches(text, exported):
 def _world(cast):
     """The hand-made dashboard world of tests/dashboards, with census records and current
     screening runs so the active-entity figures exist too."""
-    world = build_world(cast)
+    world = add_coordination(cast, build_world(cast))
     for key in ("A", "C", "D", "G", "H", "E"):
         make_census(world.ents[key])
     for county in (PINGYANG, LUCHENG):
@@ -121,6 +119,42 @@ def test_regulator_drills_down_and_exports(
         assert f"region={KUNYANG}" in page.url and f"start={START}" in page.url
 
         # the township's tables exported: the same header, rows and figures as on screen
-        compare_export(page, tmp_path, "bank", ["温州银行"])  # by head bank
+        compare_export(page, tmp_path, "bank", ["温州银行", "瑞安农商银行"])  # by head bank
         compare_export(page, tmp_path, "month", [f"2025-{m:02d}" for m in range(1, 7)])
     shot(page, f"journey6-dashboard-{language}")
+
+    with translation.override(language):
+        # the monthly trends: chart, then its table
+        expect(page.locator("#trend-chart")).to_be_visible()
+        page.locator('[data-switch="trend"] [data-show="table"]').click()
+        expect(page.locator("#table-month-summary")).to_be_visible()
+        expect(page.locator("#trend-chart")).to_be_hidden()
+
+        # the funnel of the same township and period
+        page.locator("#tab-funnel").click()
+        expect(page).to_have_url(re.compile(r"/dashboards/funnel/"))
+        assert f"region={KUNYANG}" in page.url and f"start={START}" in page.url
+        expect(page.locator("#funnel-chart canvas")).to_have_count(1)
+        page.locator('[data-switch="funnel"] [data-show="table"]').click()
+        table = page.locator("#table-funnel")
+        expect(table).to_be_visible()
+        counts = [c.strip() for c in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+        # 昆阳镇: A, C visited; A found a need; A, C, D, H, I recommended; A, C credited;
+        # A, C, D borrowed in the period
+        assert counts[1:] == ["2", "1", "5", "2", "3"]
+        with page.expect_download() as download_info:
+            page.locator("#export-funnel").click()
+        path = tmp_path / download_info.value.suggested_filename
+        download_info.value.save_as(path)
+        exported = list(load_workbook(path, read_only=True).active.values)
+        assert [line[1] for line in exported[2:7]] == [2, 1, 5, 2, 3]
+
+        # the bank ranking: chart, then its table
+        page.locator("#tab-ranking").click()
+        expect(page).to_have_url(re.compile(r"/dashboards/banks/"))
+        expect(page.locator("#ranking-chart canvas")).to_have_count(1)
+        page.locator('[data-switch="ranking"] [data-show="table"]').click()
+        ranking = page.locator("#table-ranking")
+        expect(ranking).to_be_visible()
+        expect(ranking.locator("tbody tr").filter(has_text="温州银行")).not_to_have_count(0)
+    shot(page, f"journey6-ranking-{language}")

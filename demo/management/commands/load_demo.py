@@ -3,6 +3,7 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
+from demo import dashboards as demo_dashboards
 from demo import feedback2, followitems, recommend, visitform
 from demo import loans as demo_loans
 from demo import services as demo
@@ -51,3 +52,4 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: recommendations: {recommend.load()}")
         self.stdout.write(f"demo: feedback: {feedback2.load()}")
         self.stdout.write(f"demo: {demo_loans.load()}")
+        demo_dashboards.load(self.stdout)  # last: figures over every step's rows
