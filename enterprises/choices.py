@@ -102,6 +102,9 @@ class ImportKind(models.TextChoices):
     NEGATIVE = "negative", _("Negative lists")
     LOANS = "loans", _("Bank loan ledger")
     BANKS = "banks", _("Banks and branches")
+    VISITS = "visits", _("Field visits")
+    RECOMMENDATIONS = "recommendations", _("Recommendation list")
+    APPROVALS = "approvals", _("Credit approvals")
 
 
 class RejectionReason(models.TextChoices):

@@ -32,6 +32,9 @@ SOURCE_DEPARTMENTS = {
     ImportKind.NEGATIVE: _("Courts / credit departments"),
     ImportKind.LOANS: _("Banks"),
     ImportKind.BANKS: _("Financial regulator"),
+    ImportKind.VISITS: _("Townships"),
+    ImportKind.RECOMMENDATIONS: _("Provincial financing platform"),
+    ImportKind.APPROVALS: _("Banks"),
 }
 
 
