@@ -55,9 +55,7 @@ def errors(batch):
     return [(e.row_number, e.column, e.value, e.reason) for e in batch.errors.order_by("pk")]
 
 
-def test_a_visits_file_with_every_kind_of_mistake_reports_each_row_in_chinese(
-    cast, tmp_path
-):
+def test_a_visits_file_with_every_kind_of_mistake_reports_each_row_in_chinese(cast, tmp_path):
     good = make_enterprise()
     future = (timezone.localdate() + timedelta(days=1)).isoformat()
     path = write_csv(
@@ -87,11 +85,20 @@ def test_a_visits_file_with_every_kind_of_mistake_reports_each_row_in_chinese(
         (6, "银行机构代码"): "银行机构代码不存在。",
         (7, "需求金额(万元)"): "是否有融资需求为“是”时必须填写。",
         (8, "走访方式"): "无法识别的值；允许的值：上门 / 电话 / 线上。",
-        (9, "需协调问题"): "无法识别的值；允许的值：担保不足 / 抵押物不足 / 利率 / 手续繁琐 / 政策咨询 / 其他。",
+        (
+            9,
+            "需协调问题",
+        ): "无法识别的值；允许的值：担保不足 / 抵押物不足 / 利率 / 手续繁琐 / 政策咨询 / 其他。",
         (10, "统一社会信用代码"): "重复记录：与第 2 行相同。",
         (11, "是否有融资需求"): "不是是/否值（是/否、Y/N、1/0、true/false）。",
     }
     assert Visit.objects.count() == 1
+
+
+XLSX_HEADER = [
+    "统一社会信用代码", "走访日期", "乡镇工作人员", "银行机构代码", "银行客户经理",
+    "是否有融资需求", "需求金额（万元）", "可接受担保方式", "需协调问题", "Note",
+]  # fmt: skip
 
 
 def test_imported_visits_are_completed_with_defaults_names_and_lists_and_raise_items_once(
@@ -104,11 +111,31 @@ def test_imported_visits_are_completed_with_defaults_names_and_lists_and_raise_i
     officer_name = "李经理"
     path = write_xlsx(
         tmp_path / "v.xlsx",
-        ["统一社会信用代码", "走访日期", "乡镇工作人员", "银行机构代码", "银行客户经理",
-         "是否有融资需求", "需求金额（万元）", "可接受担保方式", "需协调问题", "Note"],  # fmt: skip
         [
-            [enterprise.uscc, date(2025, 6, 3), "王 小明", "PY-BR", officer_name, "Y", 120,
-             "信用；保证、抵押,质押", "担保不足、利率;担保不足", "外贸订单"],  # fmt: skip
+            "统一社会信用代码",
+            "走访日期",
+            "乡镇工作人员",
+            "银行机构代码",
+            "银行客户经理",
+            "是否有融资需求",
+            "需求金额（万元）",
+            "可接受担保方式",
+            "需协调问题",
+            "Note",
+        ],
+        [
+            [
+                enterprise.uscc,
+                date(2025, 6, 3),
+                "王 小明",
+                "PY-BR",
+                officer_name,
+                "Y",
+                120,
+                "信用；保证、抵押,质押",
+                "担保不足、利率;担保不足",
+                "外贸订单",
+            ],
             [enterprise.uscc, "2025/6/10", "无名氏", "", "", "否", "", "", "利率", ""],
         ],
     )
@@ -138,9 +165,7 @@ def test_imported_visits_are_completed_with_defaults_names_and_lists_and_raise_i
     assert {e.action for e in entries} == {LogEntry.Action.CREATE}
 
 
-def test_reimporting_a_visits_file_is_idempotent_and_a_changed_row_updates_by_key(
-    cast, tmp_path
-):
+def test_reimporting_a_visits_file_is_idempotent_and_a_changed_row_updates_by_key(cast, tmp_path):
     enterprise = make_enterprise()
     rows = [row(enterprise, problems="利率")]
     batch = import_file("visits", write_csv(tmp_path / "a.csv", HEADER, rows), user=cast.staff)
