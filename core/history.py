@@ -315,6 +315,8 @@ def record_set_based(
         f"{json_param} "
         f"FROM {table} t WHERE {where}"
     )
+    if connection.vendor != "postgresql":  # SQLite compares the text Django stores
+        created_since = connection.ops.adapt_datetimefield_value(created_since)
     args = [
         content_type.pk,
         created_since,

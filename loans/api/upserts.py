@@ -10,7 +10,7 @@ region. Errors name the field in the caller's language (Accept-Language) with it
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
@@ -368,6 +368,8 @@ def _values_sql(kind, rows, extra_values):
 def _sqlite(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime):  # stored as Django stores it (compared as text)
+        return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -207,7 +207,7 @@ def test_visits_of_enterprises_outside_the_region_are_row_errors(cast, tmp_path)
     theirs = make_enterprise(region=LUCHENG_STREET)
     path = write_csv(tmp_path / "v.csv", HEADER, [row(theirs)])
     batch = import_file("visits", path, user=cast.staff)
-    assert [e[3] for e in errors(batch)] == ["该企业不在您的辖区内。"]
+    assert [e[3] for e in errors(batch)] == ["该主体不在您的辖区内。"]
     assert not Visit.objects.exists()
 
 
@@ -261,7 +261,7 @@ def test_recommendations_import_with_their_date_and_skip_the_five_standards(cast
     assert [(e[0], e[1]) for e in errors(batch)] == [
         (3, "推荐银行机构代码"),
         (4, "推荐日期"),
-        (5, "需求金额（万元）"),
+        (5, "需求金额(万元)"),
         (6, "统一社会信用代码"),
         (7, "统一社会信用代码"),
     ]
