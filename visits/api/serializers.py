@@ -1,4 +1,3 @@
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -61,7 +60,17 @@ class VisitSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["version", "status", "next_visit_on", "created_at", "updated_at"]
+        # The 1+1 team comes from the caller and the enterprise's lead bank (the visit
+        # service); only the names as typed are written.
+        read_only_fields = [
+            "version",
+            "status",
+            "township_worker",
+            "bank",
+            "bank_officer",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {
             # Checked against the caller's scope by the view (404 outside it).
             "enterprise": {"queryset": Visit._meta.get_field("enterprise").related_model.objects},
@@ -74,25 +83,6 @@ class VisitSerializer(serializers.ModelSerializer):
             fields["enterprise"].read_only = True
             fields["client_key"].read_only = True
         return fields
-
-    def validate_visited_on(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(_("The visit date is in the future."))
-        return value
-
-    def validate_need_amount(self, value):
-        if value is not None and value <= 0:
-            raise serializers.ValidationError(_("The amount must be greater than 0."))
-        return value
-
-    def validate(self, attrs):
-        has_need = attrs.get("has_need", getattr(self.instance, "has_need", None))
-        amount = attrs.get("need_amount", getattr(self.instance, "need_amount", None))
-        if has_need and amount is None:
-            raise serializers.ValidationError(
-                {"need_amount": _("Required when the enterprise has a financing need.")}
-            )
-        return attrs
 
 
 class CoordinationItemSerializer(serializers.ModelSerializer):

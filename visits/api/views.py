@@ -4,16 +4,20 @@ Visits and items are versioned (ETag / If-Match, core/api/locking.py); their wri
 the visit and item services (visits/services/), the same the screens use.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from core.api.locking import VersionedUpdateMixin, versioned_update_schema
 from core.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
+from core.writes import OutOfScope
 from enterprises.models import Enterprise
 
+from ..choices import VisitMethod, VisitRound
 from ..models import Application, CoordinationItem, Recommendation, Visit
+from ..services.visits import EDITABLE_FIELDS, record_visit, update_visit
 from .filters import ApplicationFilter, CoordinationItemFilter, RecommendationFilter, VisitFilter
 from .serializers import (
     ApplicationSerializer,
@@ -22,10 +26,6 @@ from .serializers import (
     VisitSerializer,
 )
 
-try:
-    from ..services.visits import record_visit, update_visit
-except ImportError:  # until the visit service lands (visits/api/interim.py)
-    from .interim import record_visit, update_visit
 try:
     from ..services.items import update_item
 except ImportError:  # until the items service lands
@@ -67,29 +67,42 @@ class VisitViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         client_key = data.pop("client_key", None)
-        if client_key is not None:
-            # A draft sent again (after a dropped connection): the visit it made, once.
-            done = self.get_queryset().filter(client_key=client_key).first()
-            if done is not None:
-                return self._answer(done, status.HTTP_200_OK)
         # Only the caller's enterprises: another's answers as if it did not exist.
-        enterprise = data["enterprise"]
         mine = Enterprise.objects.restrict(request.user, self.write_action)
-        if not mine.filter(pk=enterprise.pk).exists():
+        if not mine.filter(pk=data["enterprise"].pk).exists():
             raise NotFound()
-        visit = self.scoped_save(lambda: record_visit(request.user, data, client_key=client_key))
-        return self._answer(visit, status.HTTP_201_CREATED)
-
-    def _answer(self, visit, code):
+        defaults = {
+            "round": VisitRound.FIRST,
+            "method": VisitMethod.ON_SITE,
+            "intent": "",
+            "need_purpose": "",
+            "note": "",
+        }
+        data = {**defaults, **data}
+        visit, created = _service(lambda: record_visit(request.user, data, client_key=client_key))
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         response = Response(self.get_serializer(visit).data, status=code)
         response["ETag"] = visit.etag
         return response
 
     def save_versioned(self, serializer, expected_version):
-        data = dict(serializer.validated_data)
-        return self.scoped_save(
-            lambda: update_visit(self.request.user, serializer.instance, data, expected_version)
-        )
+        visit = serializer.instance
+        # PATCH sends some fields: the service checks the whole visit as it would be.
+        data = {name: getattr(visit, name) for name in EDITABLE_FIELDS}
+        data.update(serializer.validated_data)
+        data.pop("client_key", None)
+        return _service(lambda: update_visit(self.request.user, visit, data, expected_version))
+
+
+def _service(call):
+    """Run a service call; its refusals become the API's 400 (by field) and 403."""
+    try:
+        return call()
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        raise ValidationError(detail) from exc
+    except OutOfScope as exc:
+        raise PermissionDenied(str(exc)) from exc
 
 
 @extend_schema_view(
@@ -114,7 +127,9 @@ class CoordinationItemViewSet(
     def save_versioned(self, serializer, expected_version):
         data = dict(serializer.validated_data)
         return self.scoped_save(
-            lambda: update_item(self.request.user, serializer.instance, data, expected_version)
+            lambda: _service(
+                lambda: update_item(self.request.user, serializer.instance, data, expected_version)
+            )
         )
 
 
