@@ -68,4 +68,4 @@ class UpsertError(serializers.Serializer):
 
 class UpsertRefused(serializers.Serializer):
     detail = serializers.CharField()
-    errors = UpsertError(many=True)
+    errors = UpsertError(many=True, required=False)
