@@ -3,6 +3,7 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
+from demo import api14
 from demo import services as demo
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
@@ -44,3 +45,4 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: bank matching: {job.get_status_display()} {job.counts}")
         if job.error:
             raise CommandError(job.error)
+        self.stdout.write(f"demo: visits, recommendations, approvals: {api14.load()}")
