@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "core.choices.JobStatus",  # jobs and screening runs share it
         "ImportStatusEnum": "enterprises.choices.ImportStatus",
         "RegistrationStatusEnum": "enterprises.choices.RegistrationStatus",
+        "ProblemTypeEnum": "visits.choices.ProblemType",
     },
 }
 

@@ -45,6 +45,7 @@ VIA_LABELS = {
     "token": _("API token"),
     "job": _("background job"),
     "cli": _("command line"),
+    "import": _("import"),
     "system": _("system"),
 }
 
@@ -279,3 +280,57 @@ def annotate(entries):
         entry.actor_text = entry.actor.display_name if entry.actor else data.get("actor_name", "")
         entry.change_rows = describe_changes(entry)
     return entries
+
+
+def record_set_based(
+    model, where, params=(), *, created_since, actor=None, via, extra=None, repr_sql=None
+):
+    """Write the history entries of a set-based write (INSERT … SELECT, ON CONFLICT) in SQL.
+
+    django-auditlog only sees ``save()``; imports and the bank API's bulk upserts write tracked
+    tables with SQL, so they write their entries here, one INSERT … SELECT for all rows:
+    ``where`` (SQL over the table aliased ``t``, with ``params``) selects the rows just
+    written; a row created at or after ``created_since`` (its ``created_at``) is a creation,
+    any other an update. The entry names the door (``via``) and ``extra`` (e.g. the import
+    batch); the changed values themselves are the batch's / request's, so an update entry
+    lists the fields written, not their earlier values. Returns the number of entries.
+    """
+    import json as _json
+
+    from django.db import connection
+    from django.utils import timezone
+
+    table = model._meta.db_table
+    content_type = ContentType.objects.get_for_model(model)
+    data = {"via": via, **(extra or {})}
+    if actor is not None:
+        data["actor_name"] = actor.get_username()
+    repr_sql = repr_sql or "CAST(t.id AS text)"
+    json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    query = (
+        "INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, "
+        "action, changes_text, changes, actor_id, actor_email, timestamp, additional_data) "
+        f"SELECT %s, CAST(t.id AS text), t.id, {repr_sql}, "
+        f"CASE WHEN t.created_at >= %s THEN %s ELSE %s END, '', {json_param}, %s, %s, %s, "
+        f"{json_param} "
+        f"FROM {table} t WHERE {where}"
+    )
+    if connection.vendor != "postgresql":  # SQLite compares the text Django stores
+        created_since = connection.ops.adapt_datetimefield_value(created_since)
+    args = [
+        content_type.pk,
+        created_since,
+        LogEntry.Action.CREATE,
+        LogEntry.Action.UPDATE,
+        _json.dumps(
+            {"batch": [None, str(extra.get("batch"))]} if extra and "batch" in extra else {}
+        ),
+        getattr(actor, "pk", None),
+        (getattr(actor, "email", None) or None),
+        timezone.now(),
+        _json.dumps(data, ensure_ascii=False),
+        *params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(query, args)
+        return cursor.rowcount

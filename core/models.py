@@ -185,3 +185,33 @@ class OfficialDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.name}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key`` header (core/api/idempotency.py):
+    a retry with the same key and body gets this answer again instead of writing twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # idempotency_key_unique leads with it
+    )
+    key = models.CharField(_("key"), max_length=200)
+    request_hash = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        ordering = ["-created_at"]
+        constraints = [
+            # The look-up of a retried request, and what makes two concurrent ones safe.
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self):
+        return self.key

@@ -103,6 +103,9 @@ class ImportKind(models.TextChoices):
     LOANS = "loans", _("Bank loan ledger")
     BANKS = "banks", _("Banks and branches")
     FEEDBACK = "feedback", _("Bank feedback")  # 银行反馈 (declared in banks/imports.py)
+    VISITS = "visits", _("Field visits")
+    RECOMMENDATIONS = "recommendations", _("Recommendation list")
+    APPROVALS = "approvals", _("Credit approvals")
 
 
 class RejectionReason(models.TextChoices):

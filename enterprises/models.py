@@ -33,6 +33,9 @@ SOURCE_DEPARTMENTS = {
     ImportKind.LOANS: _("Banks"),
     ImportKind.BANKS: _("Financial regulator"),
     ImportKind.FEEDBACK: _("Banks"),
+    ImportKind.VISITS: _("Townships"),
+    ImportKind.RECOMMENDATIONS: _("Provincial financing platform"),
+    ImportKind.APPROVALS: _("Banks"),
 }
 
 

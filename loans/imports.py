@@ -3,8 +3,10 @@
 Declared here and registered from LoansConfig.ready() (see enterprises/importing/specs.py).
 """
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.history import record_set_based
 from enterprises.choices import ImportKind
 from enterprises.importing import normalise as n
 from enterprises.importing.specs import (
@@ -18,7 +20,7 @@ from enterprises.importing.specs import (
 )
 
 from .choices import Guarantee, LoanProduct
-from .models import Loan
+from .models import CreditApproval, Loan
 
 PRODUCTS = {
     "流动资金贷款": LoanProduct.WORKING_CAPITAL,
@@ -183,6 +185,77 @@ LOANS = KindSpec(
 )
 
 
+def check_approvals(run, values):
+    if values["amount"] is not None and values["amount"] <= 0:
+        yield "amount", _("The amount must be greater than 0."), values["amount"]
+    term = values["term_months"]
+    if term is not None and not 1 <= term <= 360:
+        yield "term_months", _("The term must be between 1 and 360 months."), term
+
+
+def resolve_approvals(run):
+    run.resolve_enterprise()
+    run.started_writing = timezone.now()
+
+
+def approval_history(run):
+    """Credit approvals are coordination records: the rows this batch wrote get their entries."""
+    record_set_based(
+        CreditApproval,
+        "t.batch_id = %s",
+        (run.batch.pk,),
+        created_since=run.started_writing,
+        actor=run.batch.created_by,
+        via="import",
+        extra={"batch": run.batch.pk},
+        repr_sql="t.bank_id || '/' || t.approval_no",
+    )
+
+
+APPROVALS = KindSpec(
+    ImportKind.APPROVALS,
+    [
+        USCC,
+        BANK_CODE,
+        Column("approval_no", "授信编号", "approval_no", True, n.plain_text(64)),
+        Column("approved_on", "审批日期", "approved_on", True, n.to_date, "date"),
+        Column("amount", "授信金额（万元）", "amount", True, n.to_amount, "numeric", amount=True),
+        Column("product", "产品类型", "product", False, n.choice(PRODUCTS)),
+        Column("term_months", "授信期限（月）", "term_months", False, n.to_int, "integer"),
+        Column("guarantee", "担保方式", "guarantee", False, n.choice(GUARANTEES)),
+    ],
+    key=("bank_code", "approval_no"),
+    references=(UNKNOWN_BANK,),
+    row_check=check_approvals,
+    resolve=resolve_approvals,
+    upsert=Upsert(
+        "loans.CreditApproval",
+        ("bank_id", "approval_no"),
+        (
+            ("bank_id", "s.bank_code"),
+            ("approval_no", "s.approval_no"),
+            ("enterprise_id", "s.enterprise_id"),
+            ("approved_on", "s.approved_on"),
+            ("amount", "s.amount"),
+            ("product", "COALESCE(s.product, '')"),
+            ("term_months", "s.term_months"),
+            ("guarantee", "COALESCE(s.guarantee, '')"),
+            ("created_at", "%(now)s"),
+            ("updated_at", "%(now)s"),
+            ("batch_id", "%(batch)s"),
+        ),
+        compare=("enterprise_id", "approved_on", "amount"),
+        compare_present=(
+            ("product", "product"),
+            ("term_months", "term_months"),
+            ("guarantee", "guarantee"),
+        ),
+    ),
+    after_apply=approval_history,
+)
+
+
 def register_kinds():
     register(CREDIT)
     register(LOANS)
+    register(APPROVALS)

@@ -11,3 +11,6 @@ class VisitsConfig(AppConfig):
             receivers,  # noqa: F401  (connects the visit_recorded receivers)
             recommendation_receivers,  # noqa: F401
         )
+        from .imports import register_kinds
+
+        register_kinds()

@@ -1,5 +1,6 @@
 """The API's JSON parser: a request body must be one JSON object without control characters."""
 
+import io
 import json
 
 from django.utils.translation import gettext as _
@@ -58,3 +59,20 @@ class JSONObjectParser(JSONParser):
                 _("The request contains characters that are not allowed (control characters).")
             )
         return data
+
+
+class JSONObjectOrListParser(JSONObjectParser):
+    """As JSONObjectParser, and also a list of objects (bulk writes: a batch of records)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read()
+        listed = raw.lstrip()[:1] == b"["
+        if listed:  # the object checks of the parent, on {"items": [...]}
+            raw = b'{"items": ' + raw + b"}"
+        data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        if not listed:
+            return data
+        items = data["items"]
+        if not all(isinstance(item, dict) for item in items):
+            raise ParseError(_("Each record of the list must be a JSON object."))
+        return items

@@ -73,6 +73,16 @@ EXAMPLES = {
     "is_renewal": "否",
     "level": "支行",
     "capacity": 20,
+    # visits, recommendations, approvals
+    "visited_on": date(2025, 6, 3),
+    "has_need": "是",
+    "need_amount": Decimal("200"),
+    "problems": "担保不足、利率",
+    "recommended_on": date(2025, 6, 10),
+    "batch_no": "2025-06",
+    "approval_no": "EXAMPLE-A-0001",
+    "approved_on": date(2025, 6, 20),
+    "term_months": 12,
 }
 # Left empty: they only make sense together with other data (a removal, a renewed loan, a
 # declined credit).

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import CreditSnapshot, Loan
+from ..models import CreditApproval, CreditSnapshot, Loan
 
 
 class LoanSerializer(serializers.ModelSerializer):
@@ -41,3 +41,26 @@ class CreditSnapshotSerializer(serializers.ModelSerializer):
             "loan_balance",
             "first_loan_date",
         ]
+
+
+class CreditApprovalSerializer(serializers.ModelSerializer):
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    bank_code = serializers.CharField(source="bank_id", read_only=True)
+
+    class Meta:
+        model = CreditApproval
+        fields = [
+            "id",
+            "bank_code",
+            "approval_no",
+            "enterprise",
+            "uscc",
+            "approved_on",
+            "amount",
+            "product",
+            "term_months",
+            "guarantee",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -36,6 +36,8 @@ def _rows_of(run, enterprises, bank, other_bank, user, region):
     from django.utils import timezone
 
     from banks.models import BankFeedback, HandOff
+    from loans.models import CreditApproval
+    from visits.models import Application, CoordinationItem, Recommendation, Visit
 
     lead = make_assignment(enterprises[0], bank, role="lead")
     backup = make_assignment(enterprises[0], other_bank, role="backup")
@@ -60,7 +62,28 @@ def _rows_of(run, enterprises, bank, other_bank, user, region):
         region_id=region,
         job=job,
     )
+    visit = Visit.objects.create(
+        enterprise=enterprises[0], visited_on=date(2025, 6, 1), has_need=True, need_amount=100
+    )
+    coordination = {
+        "visit": visit,
+        "item": CoordinationItem.objects.create(
+            enterprise=enterprises[0], visit=visit, problem="rate"
+        ),
+        "application": Application.objects.create(enterprise=enterprises[0], visit=visit),
+        "recommendation": Recommendation.objects.create(
+            enterprise=enterprises[0], bank=bank, recommended_on=date(2025, 6, 10)
+        ),
+        "approval": CreditApproval.objects.create(
+            enterprise=enterprises[0],
+            bank=bank,
+            approval_no=f"A-{region}",
+            approved_on=date(2025, 6, 20),
+            amount=300,
+        ),
+    }
     return {
+        **coordination,
         "loan": loans[0],
         "credit": credits[0],
         "enterprise": enterprises[0],

@@ -103,6 +103,11 @@ DETAIL_ROWS = {
     "/api/v1/regions/{code}/": "region",
     "/api/v1/screening/runs/{id}/": "run",
     "/api/v1/screening/runs/{id}/changes/": "run",
+    "/api/v1/visits/{id}/": "visit",
+    "/api/v1/coordination-items/{id}/": "item",
+    "/api/v1/applications/{id}/": "application",
+    "/api/v1/recommendations/{id}/": "recommendation",
+    "/api/v1/credit-approvals/{id}/": "approval",
 }
 DETAIL_OPERATIONS = [
     result.ok()

@@ -3,8 +3,8 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
+from demo import api14, feedback2, followitems, recommend, visitform
 from demo import dashboards as demo_dashboards
-from demo import feedback2, followitems, recommend, visitform
 from demo import loans as demo_loans
 from demo import services as demo
 from enterprises.models import Enterprise, Region
@@ -52,4 +52,5 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: recommendations: {recommend.load()}")
         self.stdout.write(f"demo: feedback: {feedback2.load()}")
         self.stdout.write(f"demo: {demo_loans.load()}")
+        self.stdout.write(f"demo: visits, recommendations, approvals: {api14.load()}")
         demo_dashboards.load(self.stdout)  # last: figures over every step's rows
