@@ -11,7 +11,9 @@ class LoansConfig(AppConfig):
 
         from .imports import register_kinds
         from .models import CreditSnapshot, Loan
+        from .timeline import register_sources
 
         register_kinds()
         register_bank_link(Loan, "borrowing")
         register_bank_link(CreditSnapshot, "credit")
+        register_sources()

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self):
+        from .timeline import register_sources
+
+        register_sources()

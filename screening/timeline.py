@@ -1,0 +1,79 @@
+"""The screening part of the enterprise timeline: its entries into and exits from the lists."""
+
+from django.utils.translation import gettext as _
+
+from enterprises.timeline import Event, join, link, register_source
+
+from .choices import ChangeKind, ListType, RunStatus
+from .models import ListChange, ListMembership
+from .reasons import describe, own_reasons
+from .selectors import with_own_first_loan
+
+
+
+def _when(run):
+    return run.finished_at or run.started_at or run.created_at
+
+
+def change_events(enterprise, user, limit):
+    """Each run's diff for this enterprise: entered or left a list, and why (one query). A bank
+    officer reads the reasons without other banks' first-loan dates."""
+    changes = (
+        with_own_first_loan(ListChange.objects.restrict(user), user)
+        .filter(enterprise=enterprise, run__status=RunStatus.SUCCEEDED)
+        .select_related("run")
+        .order_by("-run__created_at", "-run_id", "list_type")[:limit]
+    )
+    events = []
+    for row in changes:
+        label = ListType(row.list_type).label if row.list_type in ListType.values else ""
+        if row.change == ChangeKind.ENTERED:
+            title, icon = _("Entered the list: {list}").format(list=label), "bi-box-arrow-in-right"
+        else:
+            title, icon = _("Left the list: {list}").format(list=label), "bi-box-arrow-right"
+        events.append(
+            Event(
+                _when(row.run),
+                _("List screening"),
+                title,
+                join(*describe(own_reasons(row))),
+                url=link("screening:run_detail", row.run_id),
+                icon=icon,
+            )
+        )
+    return events
+
+
+def first_screening_events(enterprise, user, limit):
+    """The lists the enterprise was put on by its county's first screening (a first run has no
+    diff to show it): one query, through the unique (run, list_type, enterprise) index."""
+    members = (
+        with_own_first_loan(ListMembership.objects.restrict(user), user)
+        .filter(
+            enterprise=enterprise,
+            list_type__in=ListType.values,
+            run__region_id=enterprise.region_id[:6],
+            run__previous__isnull=True,
+            run__status=RunStatus.SUCCEEDED,
+        )
+        .select_related("run")
+        .order_by("-run__created_at", "list_type")[:limit]
+    )
+    return [
+        Event(
+            _when(row.run),
+            _("List screening"),
+            _("Put on the list by the first screening: {list}").format(
+                list=ListType(row.list_type).label
+            ),
+            join(*describe(own_reasons(row))),
+            url=link("screening:run_detail", row.run_id),
+            icon="bi-box-arrow-in-right",
+        )
+        for row in members
+    ]
+
+
+def register_sources():
+    register_source("list_changes", change_events)
+    register_source("first_screening", first_screening_events)

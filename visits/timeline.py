@@ -1,0 +1,217 @@
+"""The visits part of the enterprise timeline: visits, coordination items, the application
+list and the recommendations to banks.
+
+A bank officer reads the visits made without a bank or with their own branches; a visit with
+another bank is that bank's business and stays out, as its loans do. An item owned by another
+bank shows without that bank's name. People's names are masked for users without the
+personal-data right (``enterprises.timeline.person``).
+"""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from enterprises.timeline import Event, amount, join, link, person, register_source, shorten
+
+from .choices import ApplicationStatus, ItemLevel, NeedPurpose, ProblemType, VisitStatus
+from .models import Application, CoordinationItem, Recommendation, Visit
+
+
+def _own_banks_q(user, field):
+    """Rows with no bank in ``field`` or one of the user's branches (all, for region users)."""
+    codes = user.scope.bank_codes
+    if codes is None or user.scope.everything:
+        return Q()
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__in": list(codes)})
+
+
+def _labels(choices, codes):
+    return [str(choices(code).label) for code in codes or () if code in choices.values]
+
+
+def visit_events(enterprise, user, limit):
+    """The enterprise's visits (withdrawn ones left out): the team, the need, the intent (one
+    query)."""
+    rows = (
+        Visit.objects.restrict(user)
+        .filter(enterprise=enterprise)
+        .exclude(status=VisitStatus.WITHDRAWN)
+        .filter(_own_banks_q(user, "bank_id"))
+        .select_related("township_worker", "bank", "bank_officer")
+        .order_by("-visited_on", "-pk")[:limit]
+    )
+    events = []
+    for visit in rows:
+        team = join(
+            person(user, visit.township_worker, visit.township_worker_name),
+            visit.bank.name if visit.bank_id else "",
+            person(user, visit.bank_officer, visit.bank_officer_name),
+        )
+        if visit.has_need:
+            need = join(
+                _("financing need"),
+                amount(visit.need_amount),
+                NeedPurpose(visit.need_purpose).label if visit.need_purpose else "",
+            )
+        else:
+            need = _("no financing need")
+        events.append(
+            Event(
+                visit.visited_on,
+                _("Visit"),
+                join(visit.get_round_display(), visit.get_method_display()),
+                join(
+                    team,
+                    need,
+                    _("intent: {intent}").format(intent=visit.get_intent_display())
+                    if visit.intent
+                    else "",
+                    "、".join(_labels(ProblemType, visit.problems)),
+                    shorten(visit.note),
+                ),
+                url=link("visits:detail", visit.pk),
+                icon="bi-person-walking",
+            )
+        )
+    return events
+
+
+def item_events(enterprise, user, limit):
+    """Coordination items: raised, escalated to the city, resolved (one query)."""
+    rows = (
+        CoordinationItem.objects.restrict(user)
+        .filter(enterprise=enterprise)
+        .select_related("owner_bank", "owner")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    codes = user.scope.bank_codes
+    events = []
+    for item in rows:
+        problem = item.get_problem_display()
+        if item.owner_bank_id and (codes is None or item.owner_bank_id in codes):
+            owner_bank = item.owner_bank.name
+        else:
+            owner_bank = ""  # another bank's item: not its name
+        url = link("visits:item_detail", item.pk)
+        events.append(
+            Event(
+                item.created_at,
+                _("Coordination item"),
+                _("Problem raised: {problem}").format(problem=problem),
+                join(
+                    item.get_status_display(),
+                    item.owner_department,
+                    owner_bank,
+                    person(user, item.owner),
+                    _("due {day}").format(day=item.due_on.isoformat()) if item.due_on else "",
+                    shorten(item.description),
+                ),
+                url=url,
+                icon="bi-flag",
+            )
+        )
+        if item.escalated_at and item.level == ItemLevel.CITY:
+            events.append(
+                Event(
+                    item.escalated_at,
+                    _("Coordination item"),
+                    _("Escalated to the city: {problem}").format(problem=problem),
+                    url=url,
+                    icon="bi-arrow-up-circle",
+                )
+            )
+        if item.resolved_at:
+            events.append(
+                Event(
+                    item.resolved_at,
+                    _("Coordination item"),
+                    _("Problem resolved: {problem}").format(problem=problem),
+                    shorten(item.resolution),
+                    url=url,
+                    icon="bi-check2-circle",
+                )
+            )
+    return events
+
+
+def application_events(enterprise, user, limit):
+    """The application list (申报清单): added, checked against the five standards, approved or
+    found short of them (one query)."""
+    rows = (
+        Application.objects.restrict(user)
+        .filter(enterprise=enterprise)
+        .select_related("checked_by", "approved_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    events = []
+    for row in rows:
+        events.append(
+            Event(
+                row.created_at,
+                _("Recommendation"),
+                _("Added to the application list"),
+                amount(row.need_amount),
+                icon="bi-card-checklist",
+            )
+        )
+        if row.checked_at:
+            if row.status == ApplicationStatus.REJECTED:
+                title = _("Does not meet the five standards")
+            else:
+                title = _("Checked against the five standards")
+            events.append(
+                Event(
+                    row.checked_at,
+                    _("Recommendation"),
+                    title,
+                    join(person(user, row.checked_by), shorten(row.check_note)),
+                    icon="bi-list-check",
+                )
+            )
+        if row.approved_at:
+            events.append(
+                Event(
+                    row.approved_at,
+                    _("Recommendation"),
+                    _("Approved for the recommendation list"),
+                    person(user, row.approved_by),
+                    icon="bi-patch-check",
+                )
+            )
+    return events
+
+
+def recommendation_events(enterprise, user, limit):
+    """Recommendations pushed to a bank (the push date counts for the KPIs), or approved and
+    waiting for the push (one query)."""
+    rows = (
+        Recommendation.objects.restrict(user)
+        .filter(enterprise=enterprise)
+        .select_related("bank")
+        .order_by("-recommended_on", "-created_at", "-pk")[:limit]
+    )
+    events = []
+    for row in rows:
+        if row.recommended_on:
+            title = _("Recommended to {bank}").format(bank=row.bank.name)
+        else:
+            title = _("To be recommended to {bank}").format(bank=row.bank.name)
+        events.append(
+            Event(
+                row.recommended_on or row.created_at,
+                _("Recommendation"),
+                title,
+                join(
+                    _("batch {number}").format(number=row.batch_no) if row.batch_no else "",
+                    amount(row.need_amount),
+                ),
+                icon="bi-send",
+            )
+        )
+    return events
+
+
+def register_sources():
+    register_source("visits", visit_events)
+    register_source("items", item_events)
+    register_source("applications", application_events)
+    register_source("recommendations", recommendation_events)
