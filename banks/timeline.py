@@ -92,13 +92,16 @@ def feedback_events(enterprise, user, limit):
         .select_related("assignment__bank", "created_by")
         .order_by("-created_at", "-pk")[:limit]
     )
+    kind = _("Bank feedback")
     return [
         Event(
             row.created_at,
-            _("Bank feedback"),
-            row.get_status_display(),
-            join(row.assignment.bank.name, row.reason, person(user, row.created_by)),
+            kind,
             icon="bi-chat-left-text",
+            render=lambda row=row: {
+                "title": row.get_status_display(),
+                "detail": join(row.assignment.bank.name, row.reason, person(user, row.created_by)),
+            },
         )
         for row in rows
     ]

@@ -13,7 +13,8 @@ A source is ``callable(enterprise, user, limit) -> list[Event]``. The rules ever
   first, at most ``limit`` rows, so the page's query count does not grow with its history.
 """
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from django.db.models import Q
@@ -37,15 +38,25 @@ class Event:
     ``when`` is a date (the day a visit, loan or listing happened) or an aware datetime (when a
     record was made); ``kind`` is the short label of the kind of event (走访, 贷款 …), ``icon`` a
     bootstrap-icons class, ``url`` a page about it (empty when there is none to open).
+
+    ``render``, when set, returns the remaining fields ({"title": …, "detail": …, "url": …}):
+    a source gives it instead of the text so that only the events shown are written out
+    (a source reads up to ``limit`` rows; most of them sort below the page's cut).
     """
 
     when: date | datetime
     kind: str
-    title: str
+    title: str = ""
     detail: str = ""
     url: str = ""
     icon: str = "bi-dot"
     source: str = ""
+    render: Callable | None = field(default=None, compare=False, repr=False)
+
+    def rendered(self):
+        if self.render is None:
+            return self
+        return replace(self, render=None, **self.render())
 
     @property
     def moment(self):
@@ -85,10 +96,11 @@ def timeline(enterprise, user, limit=DEFAULT_LIMIT):
     """
     events = []
     for name, source in SOURCES.items():
-        events.extend(replace(event, source=name) for event in source(enterprise, user, limit + 1))
-    # Ties (same moment) keep a fixed order: by source name, then title.
-    events.sort(key=lambda e: (e.moment, e.source, e.title), reverse=True)
-    return events[:limit], len(events) > limit
+        events.extend((event.moment, name, event) for event in source(enterprise, user, limit + 1))
+    # Ties (same moment) keep a fixed order: by source name, then as the source gave them.
+    events.sort(key=lambda item: item[:2], reverse=True)
+    shown = [replace(event.rendered(), source=name) for _moment, name, event in events[:limit]]
+    return shown, len(events) > limit
 
 
 def link(name, *args):
@@ -199,4 +211,3 @@ def register_sources():
     register_source("registered", registered_events)
     register_source("imports", import_events)
     register_source("negative", negative_events)
-

@@ -5,6 +5,8 @@ Only the rows the user may read (``restrict``): a bank officer sees their branch
 another bank's shows only as the page's single "在其他银行有贷款" line, never as an event.
 """
 
+from functools import partial
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -22,21 +24,23 @@ def approval_events(enterprise, user, limit):
         .select_related("bank")
         .order_by("-approved_on", "-pk")[:limit]
     )
+    kind = _("Credit line")
     return [
-        Event(
-            row.approved_on,
-            _("Credit line"),
-            _("Credit approved: {amount}").format(amount=amount(row.amount)),
-            join(
-                row.bank.name,
-                row.get_product_display() if row.product else "",
-                _("{months} months").format(months=row.term_months) if row.term_months else "",
-                row.get_guarantee_display() if row.guarantee else "",
-            ),
-            icon="bi-clipboard-check",
-        )
+        Event(row.approved_on, kind, icon="bi-clipboard-check", render=partial(_approval, row))
         for row in rows
     ]
+
+
+def _approval(row):
+    return {
+        "title": _("Credit approved: {amount}").format(amount=amount(row.amount)),
+        "detail": join(
+            row.bank.name,
+            row.get_product_display() if row.product else "",
+            _("{months} months").format(months=row.term_months) if row.term_months else "",
+            row.get_guarantee_display() if row.guarantee else "",
+        ),
+    }
 
 
 def loan_events(enterprise, user, limit):
@@ -47,34 +51,35 @@ def loan_events(enterprise, user, limit):
         .select_related("bank")
         .order_by("-disbursed_on", "-pk")[:limit]
     )
-    events = []
-    for loan in rows:
-        if loan.is_renewal:
-            kind, icon = _("Renewal"), "bi-arrow-repeat"
-            title = _("Renewed without repaying the principal: {amount}").format(
-                amount=amount(loan.amount)
-            )
-        else:
-            kind, icon = _("Disbursement"), "bi-cash-coin"
-            title = _("Loan disbursed: {amount}").format(amount=amount(loan.amount))
-        events.append(
-            Event(
-                loan.disbursed_on,
-                kind,
-                title,
-                join(
-                    loan.bank.name,
-                    loan.get_product_display(),
-                    loan.get_guarantee_display(),
-                    _("matures {day}").format(day=loan.matures_on.isoformat()),
-                    _("continues {number}").format(number=loan.renews_loan_no)
-                    if loan.renews_loan_no
-                    else "",
-                ),
-                icon=icon,
-            )
+    renewal, loan = _("Renewal"), _("Disbursement")
+    return [
+        Event(
+            row.disbursed_on,
+            renewal if row.is_renewal else loan,
+            icon="bi-arrow-repeat" if row.is_renewal else "bi-cash-coin",
+            render=partial(_loan, row),
         )
-    return events
+        for row in rows
+    ]
+
+
+def _loan(loan):
+    if loan.is_renewal:
+        title = _("Renewed without repaying the principal: {amount}")
+    else:
+        title = _("Loan disbursed: {amount}")
+    return {
+        "title": title.format(amount=amount(loan.amount)),
+        "detail": join(
+            loan.bank.name,
+            loan.get_product_display(),
+            loan.get_guarantee_display(),
+            _("matures {day}").format(day=loan.matures_on.isoformat()),
+            _("continues {number}").format(number=loan.renews_loan_no)
+            if loan.renews_loan_no
+            else "",
+        ),
+    }
 
 
 def import_events(enterprise, user, limit):

@@ -1,5 +1,7 @@
 """The screening part of the enterprise timeline: its entries into and exits from the lists."""
 
+from functools import partial
+
 from django.utils.translation import gettext as _
 
 from enterprises.timeline import Event, join, link, register_source
@@ -8,7 +10,6 @@ from .choices import ChangeKind, ListType, RunStatus
 from .models import ListChange, ListMembership
 from .reasons import describe, own_reasons
 from .selectors import with_own_first_loan
-
 
 
 def _when(run):
@@ -24,24 +25,34 @@ def change_events(enterprise, user, limit):
         .select_related("run")
         .order_by("-run__created_at", "-run_id", "list_type")[:limit]
     )
-    events = []
-    for row in changes:
-        label = ListType(row.list_type).label if row.list_type in ListType.values else ""
-        if row.change == ChangeKind.ENTERED:
-            title, icon = _("Entered the list: {list}").format(list=label), "bi-box-arrow-in-right"
-        else:
-            title, icon = _("Left the list: {list}").format(list=label), "bi-box-arrow-right"
-        events.append(
-            Event(
-                _when(row.run),
-                _("List screening"),
-                title,
-                join(*describe(own_reasons(row))),
-                url=link("screening:run_detail", row.run_id),
-                icon=icon,
-            )
+    kind = _("List screening")
+    return [
+        Event(
+            _when(row.run),
+            kind,
+            icon="bi-box-arrow-in-right"
+            if row.change == ChangeKind.ENTERED
+            else "bi-box-arrow-right",
+            render=partial(_change, row),
         )
-    return events
+        for row in changes
+    ]
+
+
+def _list_label(code):
+    return ListType(code).label if code in ListType.values else ""
+
+
+def _change(row):
+    if row.change == ChangeKind.ENTERED:
+        title = _("Entered the list: {list}")
+    else:
+        title = _("Left the list: {list}")
+    return {
+        "title": title.format(list=_list_label(row.list_type)),
+        "detail": join(*describe(own_reasons(row))),
+        "url": link("screening:run_detail", row.run_id),
+    }
 
 
 def first_screening_events(enterprise, user, limit):
@@ -59,19 +70,21 @@ def first_screening_events(enterprise, user, limit):
         .select_related("run")
         .order_by("-run__created_at", "list_type")[:limit]
     )
+    kind = _("List screening")
     return [
-        Event(
-            _when(row.run),
-            _("List screening"),
-            _("Put on the list by the first screening: {list}").format(
-                list=ListType(row.list_type).label
-            ),
-            join(*describe(own_reasons(row))),
-            url=link("screening:run_detail", row.run_id),
-            icon="bi-box-arrow-in-right",
-        )
+        Event(_when(row.run), kind, icon="bi-box-arrow-in-right", render=partial(_first, row))
         for row in members
     ]
+
+
+def _first(row):
+    return {
+        "title": _("Put on the list by the first screening: {list}").format(
+            list=_list_label(row.list_type)
+        ),
+        "detail": join(*describe(own_reasons(row))),
+        "url": link("screening:run_detail", row.run_id),
+    }
 
 
 def register_sources():

@@ -7,6 +7,8 @@ bank shows without that bank's name. People's names are masked for users without
 personal-data right (``enterprises.timeline.person``).
 """
 
+from functools import partial
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -39,40 +41,38 @@ def visit_events(enterprise, user, limit):
         .select_related("township_worker", "bank", "bank_officer")
         .order_by("-visited_on", "-pk")[:limit]
     )
-    events = []
-    for visit in rows:
-        team = join(
-            person(user, visit.township_worker, visit.township_worker_name),
-            visit.bank.name if visit.bank_id else "",
-            person(user, visit.bank_officer, visit.bank_officer_name),
+    kind = _("Visit")
+    return [
+        Event(visit.visited_on, kind, icon="bi-person-walking", render=partial(_visit, user, visit))
+        for visit in rows
+    ]
+
+
+def _visit(user, visit):
+    team = join(
+        person(user, visit.township_worker, visit.township_worker_name),
+        visit.bank.name if visit.bank_id else "",
+        person(user, visit.bank_officer, visit.bank_officer_name),
+    )
+    if visit.has_need:
+        need = join(
+            _("financing need"),
+            amount(visit.need_amount),
+            NeedPurpose(visit.need_purpose).label if visit.need_purpose else "",
         )
-        if visit.has_need:
-            need = join(
-                _("financing need"),
-                amount(visit.need_amount),
-                NeedPurpose(visit.need_purpose).label if visit.need_purpose else "",
-            )
-        else:
-            need = _("no financing need")
-        events.append(
-            Event(
-                visit.visited_on,
-                _("Visit"),
-                join(visit.get_round_display(), visit.get_method_display()),
-                join(
-                    team,
-                    need,
-                    _("intent: {intent}").format(intent=visit.get_intent_display())
-                    if visit.intent
-                    else "",
-                    "、".join(_labels(ProblemType, visit.problems)),
-                    shorten(visit.note),
-                ),
-                url=link("visits:detail", visit.pk),
-                icon="bi-person-walking",
-            )
-        )
-    return events
+    else:
+        need = _("no financing need")
+    return {
+        "title": join(visit.get_round_display(), visit.get_method_display()),
+        "detail": join(
+            team,
+            need,
+            _("intent: {intent}").format(intent=visit.get_intent_display()) if visit.intent else "",
+            "、".join(_labels(ProblemType, visit.problems)),
+            shorten(visit.note),
+        ),
+        "url": link("visits:detail", visit.pk),
+    }
 
 
 def item_events(enterprise, user, limit):
@@ -83,54 +83,61 @@ def item_events(enterprise, user, limit):
         .select_related("owner_bank", "owner")
         .order_by("-created_at", "-pk")[:limit]
     )
-    codes = user.scope.bank_codes
+    kind = _("Coordination item")
     events = []
     for item in rows:
-        problem = item.get_problem_display()
-        if item.owner_bank_id and (codes is None or item.owner_bank_id in codes):
-            owner_bank = item.owner_bank.name
-        else:
-            owner_bank = ""  # another bank's item: not its name
-        url = link("visits:item_detail", item.pk)
         events.append(
-            Event(
-                item.created_at,
-                _("Coordination item"),
-                _("Problem raised: {problem}").format(problem=problem),
-                join(
-                    item.get_status_display(),
-                    item.owner_department,
-                    owner_bank,
-                    person(user, item.owner),
-                    _("due {day}").format(day=item.due_on.isoformat()) if item.due_on else "",
-                    shorten(item.description),
-                ),
-                url=url,
-                icon="bi-flag",
-            )
+            Event(item.created_at, kind, icon="bi-flag", render=partial(_raised, user, item))
         )
         if item.escalated_at and item.level == ItemLevel.CITY:
             events.append(
                 Event(
                     item.escalated_at,
-                    _("Coordination item"),
-                    _("Escalated to the city: {problem}").format(problem=problem),
-                    url=url,
+                    kind,
                     icon="bi-arrow-up-circle",
+                    render=partial(_item_step, item, _("Escalated to the city: {problem}"), ""),
                 )
             )
         if item.resolved_at:
             events.append(
                 Event(
                     item.resolved_at,
-                    _("Coordination item"),
-                    _("Problem resolved: {problem}").format(problem=problem),
-                    shorten(item.resolution),
-                    url=url,
+                    kind,
                     icon="bi-check2-circle",
+                    render=partial(
+                        _item_step, item, _("Problem resolved: {problem}"), item.resolution
+                    ),
                 )
             )
     return events
+
+
+def _raised(user, item):
+    codes = user.scope.bank_codes
+    if item.owner_bank_id and (codes is None or item.owner_bank_id in codes):
+        owner_bank = item.owner_bank.name
+    else:
+        owner_bank = ""  # another bank's item: not its name
+    return {
+        "title": _("Problem raised: {problem}").format(problem=item.get_problem_display()),
+        "detail": join(
+            item.get_status_display(),
+            item.owner_department,
+            owner_bank,
+            person(user, item.owner),
+            _("due {day}").format(day=item.due_on.isoformat()) if item.due_on else "",
+            shorten(item.description),
+        ),
+        "url": link("visits:item_detail", item.pk),
+    }
+
+
+def _item_step(item, title, detail):
+    return {
+        "title": title.format(problem=item.get_problem_display()),
+        "detail": shorten(detail),
+        "url": link("visits:item_detail", item.pk),
+    }
 
 
 def application_events(enterprise, user, limit):
@@ -142,15 +149,18 @@ def application_events(enterprise, user, limit):
         .select_related("checked_by", "approved_by")
         .order_by("-created_at", "-pk")[:limit]
     )
+    kind = _("Recommendation")
     events = []
     for row in rows:
         events.append(
             Event(
                 row.created_at,
-                _("Recommendation"),
-                _("Added to the application list"),
-                amount(row.need_amount),
+                kind,
                 icon="bi-card-checklist",
+                render=lambda row=row: {
+                    "title": _("Added to the application list"),
+                    "detail": amount(row.need_amount),
+                },
             )
         )
         if row.checked_at:
@@ -161,20 +171,24 @@ def application_events(enterprise, user, limit):
             events.append(
                 Event(
                     row.checked_at,
-                    _("Recommendation"),
-                    title,
-                    join(person(user, row.checked_by), shorten(row.check_note)),
+                    kind,
                     icon="bi-list-check",
+                    render=lambda row=row, title=title: {
+                        "title": title,
+                        "detail": join(person(user, row.checked_by), shorten(row.check_note)),
+                    },
                 )
             )
         if row.approved_at:
             events.append(
                 Event(
                     row.approved_at,
-                    _("Recommendation"),
-                    _("Approved for the recommendation list"),
-                    person(user, row.approved_by),
+                    kind,
                     icon="bi-patch-check",
+                    render=lambda row=row: {
+                        "title": _("Approved for the recommendation list"),
+                        "detail": person(user, row.approved_by),
+                    },
                 )
             )
     return events
@@ -189,25 +203,29 @@ def recommendation_events(enterprise, user, limit):
         .select_related("bank")
         .order_by("-recommended_on", "-created_at", "-pk")[:limit]
     )
-    events = []
-    for row in rows:
-        if row.recommended_on:
-            title = _("Recommended to {bank}").format(bank=row.bank.name)
-        else:
-            title = _("To be recommended to {bank}").format(bank=row.bank.name)
-        events.append(
-            Event(
-                row.recommended_on or row.created_at,
-                _("Recommendation"),
-                title,
-                join(
-                    _("batch {number}").format(number=row.batch_no) if row.batch_no else "",
-                    amount(row.need_amount),
-                ),
-                icon="bi-send",
-            )
+    return [
+        Event(
+            row.recommended_on or row.created_at,
+            _("Recommendation"),
+            icon="bi-send",
+            render=partial(_recommendation, row),
         )
-    return events
+        for row in rows
+    ]
+
+
+def _recommendation(row):
+    if row.recommended_on:
+        title = _("Recommended to {bank}").format(bank=row.bank.name)
+    else:
+        title = _("To be recommended to {bank}").format(bank=row.bank.name)
+    return {
+        "title": title,
+        "detail": join(
+            _("batch {number}").format(number=row.batch_no) if row.batch_no else "",
+            amount(row.need_amount),
+        ),
+    }
 
 
 def register_sources():

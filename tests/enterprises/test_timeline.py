@@ -52,7 +52,11 @@ EVERY_SOURCE = {
 }
 
 
-PERIOD = {"as_of": date(2025, 6, 30), "period_start": date(2025, 1, 1), "period_end": date(2025, 6, 30)}
+PERIOD = {
+    "as_of": date(2025, 6, 30),
+    "period_start": date(2025, 1, 1),
+    "period_end": date(2025, 6, 30),
+}
 
 
 def at(day, hour=10):
@@ -74,7 +78,12 @@ def history(cast, firm, worker):
     make_negative(firm, listed_on=date(2025, 1, 10), removed_on=date(2025, 2, 1), source="市监局")
     loans_batch = batch("loans", "loans-own.xlsx", at(date(2025, 3, 2)))
     loan = make_loan(
-        firm, own, amount="120", disbursed_on=date(2025, 3, 1), loan_no=f"OWN-1-{firm.pk}", batch=loans_batch
+        firm,
+        own,
+        amount="120",
+        disbursed_on=date(2025, 3, 1),
+        loan_no=f"OWN-1-{firm.pk}",
+        batch=loans_batch,
     )
     make_loan(
         firm,
@@ -96,10 +105,17 @@ def history(cast, firm, worker):
         batch=batch("loans", f"{OTHER}-loans.xlsx", at(date(2025, 4, 2))),
     )
     CreditApproval.objects.create(
-        bank=own, approval_no=f"A-OWN-{firm.pk}", enterprise=firm, approved_on=date(2025, 2, 20), amount=150
+        bank=own,
+        approval_no=f"A-OWN-{firm.pk}",
+        enterprise=firm,
+        approved_on=date(2025, 2, 20),
+        amount=150,
     )
     CreditApproval.objects.create(
-        bank=other, approval_no=f"{OTHER}-A-{firm.pk}", enterprise=firm, approved_on=date(2025, 3, 20),
+        bank=other,
+        approval_no=f"{OTHER}-A-{firm.pk}",
+        enterprise=firm,
+        approved_on=date(2025, 3, 20),
         amount=Decimal("666.66"),
     )
     # List screening: the first run puts it on the active list, the second on no-loan → off it.
@@ -372,7 +388,11 @@ def grow(firm, cast, worker, n):
         BankFeedback.objects.create(assignment=lead, status="contacted")
         make_loan(firm, cast.bank, disbursed_on=day, matures_on=day + timedelta(days=365))
         CreditApproval.objects.create(
-            bank=cast.bank, approval_no=f"G{i}-{firm.pk}", enterprise=firm, approved_on=day, amount=10
+            bank=cast.bank,
+            approval_no=f"G{i}-{firm.pk}",
+            enterprise=firm,
+            approved_on=day,
+            amount=10,
         )
         CoordinationItem.objects.create(enterprise=firm, problem="rate", owner=worker)
         ListChange.objects.create(
