@@ -29,6 +29,9 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000  # "more" grows the page by DEFAULT_LIMIT up to this
 
 SOURCES = {}
+# Models of other apps whose rows carry the enterprise and the import batch that wrote them
+# (loans: credit, loans, approvals): their batches join this app's import events, one query.
+BATCH_ROWS = []
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,13 @@ class Event:
 def register_source(name, source):
     """Add (or replace) the timeline source ``name``: ``source(enterprise, user, limit)``."""
     SOURCES[name] = source
+
+
+def register_batch_rows(model):
+    """Show the import batches of ``model``'s rows (``enterprise`` and ``batch`` foreign keys,
+    a ``restrict`` manager) among the enterprise's imports."""
+    if model not in BATCH_ROWS:
+        BATCH_ROWS.append(model)
 
 
 def clamp_limit(value):
@@ -155,10 +165,11 @@ def registered_events(enterprise, user, limit):
 
 
 def import_events(enterprise, user, limit):
-    """The import batches that wrote this enterprise's register, census, tax and negative-list
-    rows the user may read (one query; each row keeps the batch that wrote it last)."""
+    """The import batches that wrote this enterprise's rows the user may read: register,
+    census, tax, negative lists, and other apps' rows (``register_batch_rows``). One query;
+    each row keeps the batch that wrote it last."""
     q = Q(pk=enterprise.batch_id) if enterprise.batch_id else Q(pk__in=[])
-    for model in (CensusRecord, TaxRecord, NegativeListEntry):
+    for model in (CensusRecord, TaxRecord, NegativeListEntry, *BATCH_ROWS):
         rows = model.objects.restrict(user).filter(enterprise=enterprise, batch__isnull=False)
         q |= Q(pk__in=rows.values("batch_id"))
     batches = ImportBatch.objects.filter(q).order_by("-applied_at", "-created_at", "-pk")[:limit]

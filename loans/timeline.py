@@ -1,5 +1,5 @@
-"""The lending part of the enterprise timeline: credit approvals, loans and renewals, and the
-imports of credit and loan files.
+"""The lending part of the enterprise timeline: credit approvals, loans and renewals (and the
+credit and loan files among the enterprise's imports).
 
 Only the rows the user may read (``restrict``): a bank officer sees their branches' lending;
 another bank's shows only as the page's single "在其他银行有贷款" line, never as an event.
@@ -7,11 +7,9 @@ another bank's shows only as the page's single "在其他银行有贷款" line, 
 
 from functools import partial
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from enterprises.models import ImportBatch
-from enterprises.timeline import Event, amount, join, link, register_source
+from enterprises.timeline import Event, amount, join, register_batch_rows, register_source
 
 from .models import CreditApproval, CreditSnapshot, Loan
 
@@ -82,29 +80,10 @@ def _loan(loan):
     }
 
 
-def import_events(enterprise, user, limit):
-    """The credit and loan-ledger files that wrote rows of this enterprise the user may read
-    (one query)."""
-    q = Q(pk__in=[])
-    for model in (CreditSnapshot, Loan, CreditApproval):
-        rows = model.objects.restrict(user).filter(enterprise=enterprise, batch__isnull=False)
-        q |= Q(pk__in=rows.values("batch_id"))
-    batches = ImportBatch.objects.filter(q).order_by("-applied_at", "-created_at", "-pk")[:limit]
-    can_import = user.scope.allows("import")
-    return [
-        Event(
-            batch.applied_at or batch.created_at,
-            _("Data import"),
-            batch.get_kind_display(),
-            join(batch.source_department, batch.file_name, f"#{batch.pk}"),
-            url=link("enterprises:import_detail", batch.pk) if can_import else "",
-            icon="bi-cloud-arrow-up",
-        )
-        for batch in batches
-    ]
-
-
 def register_sources():
     register_source("approvals", approval_events)
     register_source("loans", loan_events)
-    register_source("lending_imports", import_events)
+    # Their import batches show among the enterprise's imports (one query for all).
+    register_batch_rows(CreditSnapshot)
+    register_batch_rows(Loan)
+    register_batch_rows(CreditApproval)

@@ -48,7 +48,6 @@ EVERY_SOURCE = {
     "recommendations",
     "approvals",
     "loans",
-    "lending_imports",
 }
 
 
@@ -341,7 +340,11 @@ def test_partner_tokens_without_personal_data_read_masked_names(cast, firm):
 
 def test_the_import_events_link_the_batch_only_for_importers(cast, firm):
     staff = [e for e in events_of(cast.staff, firm) if e.source == "imports"]
-    assert {e.title for e in staff} == {"经济普查活跃经营主体名单", "纳税信用与纳税数据"}
+    assert {e.title for e in staff} == {
+        "经济普查活跃经营主体名单",
+        "纳税信用与纳税数据",
+        "贷款发放明细",
+    }
     assert all(e.url.startswith("/enterprises/imports/") for e in staff)
     regulator = [e for e in events_of(cast.regulator, firm) if e.source == "imports"]
     assert regulator and not any(e.url for e in regulator)
