@@ -31,6 +31,9 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
         ("banks.allocate", "succeeded"),
+        # demo/timeline.py: two loans, then the lists again (a diff for the timeline).
+        ("screening.rebuild", "succeeded"),
+        ("dashboards.refresh", "succeeded"),
     ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
     assert applied == set(demo.IMPORT_ORDER)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
 from demo import services as demo
+from demo import timeline as demo_timeline
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 
@@ -44,3 +45,4 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: bank matching: {job.get_status_display()} {job.counts}")
         if job.error:
             raise CommandError(job.error)
+        demo_timeline.load(self.stdout)  # a rich enterprise timeline (demo/timeline.py)
