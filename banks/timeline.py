@@ -6,9 +6,9 @@ banks they may see: nothing of the other bank (as on the workspace).
 
 from django.utils.translation import gettext as _
 
-from enterprises.timeline import Event, join, person, register_source
+from enterprises.timeline import Event, join, label, person, register_source
 
-from .choices import AssignmentRole
+from .choices import AssignmentRole, AssignmentStatus, HandOffCause
 from .models import BankAssignment, BankFeedback, HandOff
 
 
@@ -34,7 +34,7 @@ def assignment_events(enterprise, user, limit):
                 _("Bank matching"),
                 title,
                 join(
-                    row.get_status_display(),
+                    label(AssignmentStatus, row.status),
                     _("feedback due {day}").format(day=row.due_on.isoformat())
                     if row.due_on
                     else "",
@@ -77,7 +77,7 @@ def handoff_events(enterprise, user, limit):
                 row.created_at,
                 _("Hand-off"),
                 title,
-                join(row.get_cause_display(), banks),
+                join(label(HandOffCause, row.cause), banks),
                 icon="bi-arrow-left-right",
             )
         )
@@ -99,7 +99,7 @@ def feedback_events(enterprise, user, limit):
             kind,
             icon="bi-chat-left-text",
             render=lambda row=row: {
-                "title": row.get_status_display(),
+                "title": label(AssignmentStatus, row.status),
                 "detail": join(row.assignment.bank.name, row.reason, person(user, row.created_by)),
             },
         )

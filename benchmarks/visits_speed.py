@@ -384,6 +384,9 @@ def main():
             c.execute(f"SELECT COUNT(*) FROM {table}")
             counts[table.split("_", 1)[1]] = c.fetchone()[0]
     print(f"data: {counts}", flush=True)
+    import os
+
+    print(f"load average before timing: {os.getloadavg()[0]:.1f} (2 cores)", flush=True)
 
     def get(user, path):
         client = Client()

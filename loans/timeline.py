@@ -9,8 +9,9 @@ from functools import partial
 
 from django.utils.translation import gettext as _
 
-from enterprises.timeline import Event, amount, join, register_batch_rows, register_source
+from enterprises.timeline import Event, amount, join, label, register_batch_rows, register_source
 
+from .choices import Guarantee, LoanProduct
 from .models import CreditApproval, CreditSnapshot, Loan
 
 
@@ -34,9 +35,9 @@ def _approval(row):
         "title": _("Credit approved: {amount}").format(amount=amount(row.amount)),
         "detail": join(
             row.bank.name,
-            row.get_product_display() if row.product else "",
+            label(LoanProduct, row.product) if row.product else "",
             _("{months} months").format(months=row.term_months) if row.term_months else "",
-            row.get_guarantee_display() if row.guarantee else "",
+            label(Guarantee, row.guarantee) if row.guarantee else "",
         ),
     }
 
@@ -70,8 +71,8 @@ def _loan(loan):
         "title": title.format(amount=amount(loan.amount)),
         "detail": join(
             loan.bank.name,
-            loan.get_product_display(),
-            loan.get_guarantee_display(),
+            label(LoanProduct, loan.product),
+            label(Guarantee, loan.guarantee),
             _("matures {day}").format(day=loan.matures_on.isoformat()),
             _("continues {number}").format(number=loan.renews_loan_no)
             if loan.renews_loan_no

@@ -12,9 +12,28 @@ from functools import partial
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from enterprises.timeline import Event, amount, join, link, person, register_source, shorten
+from enterprises.timeline import (
+    Event,
+    amount,
+    join,
+    label,
+    link,
+    person,
+    register_source,
+    shorten,
+)
 
-from .choices import ApplicationStatus, ItemLevel, NeedPurpose, ProblemType, VisitStatus
+from .choices import (
+    ApplicationStatus,
+    Intent,
+    ItemLevel,
+    ItemStatus,
+    NeedPurpose,
+    ProblemType,
+    VisitMethod,
+    VisitRound,
+    VisitStatus,
+)
 from .models import Application, CoordinationItem, Recommendation, Visit
 
 
@@ -63,11 +82,13 @@ def _visit(user, visit):
     else:
         need = _("no financing need")
     return {
-        "title": join(visit.get_round_display(), visit.get_method_display()),
+        "title": join(label(VisitRound, visit.round), label(VisitMethod, visit.method)),
         "detail": join(
             team,
             need,
-            _("intent: {intent}").format(intent=visit.get_intent_display()) if visit.intent else "",
+            _("intent: {intent}").format(intent=label(Intent, visit.intent))
+            if visit.intent
+            else "",
             "、".join(_labels(ProblemType, visit.problems)),
             shorten(visit.note),
         ),
@@ -119,9 +140,9 @@ def _raised(user, item):
     else:
         owner_bank = ""  # another bank's item: not its name
     return {
-        "title": _("Problem raised: {problem}").format(problem=item.get_problem_display()),
+        "title": _("Problem raised: {problem}").format(problem=label(ProblemType, item.problem)),
         "detail": join(
-            item.get_status_display(),
+            label(ItemStatus, item.status),
             item.owner_department,
             owner_bank,
             person(user, item.owner),
@@ -134,7 +155,7 @@ def _raised(user, item):
 
 def _item_step(item, title, detail):
     return {
-        "title": title.format(problem=item.get_problem_display()),
+        "title": title.format(problem=label(ProblemType, item.problem)),
         "detail": shorten(detail),
         "url": link("visits:item_detail", item.pk),
     }
