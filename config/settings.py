@@ -170,6 +170,10 @@ IMPORT_KEEP_UPLOADS_DAYS = int(os.environ.get("IMPORT_KEEP_UPLOADS_DAYS", "90"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads stream to a temp file
 
+# --- Visits ---------------------------------------------------------------------------
+# A visit that found a financing need or strong intent is due again this many days later.
+VISIT_FOLLOW_UP_DAYS = int(os.environ.get("VISIT_FOLLOW_UP_DAYS", "30"))
+
 # --- Celery and jobs ------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -27,6 +27,9 @@ NAVIGATION = [
     (_("Needs attention"), "banks:needs_attention", _any("allocate")),
     # A bank officer's work: the enterprises handed to its branch.
     (_("My enterprises"), "banks:workspace", lambda scope: scope.role == Role.BANK_OFFICER),
+    # Field visits (走访): township workers, bank officers and the task force record them.
+    (_("Record a visit"), "visits:new", _any("visit")),
+    (_("My visits"), "visits:mine", _any("visit")),
     (_("Jobs"), "core:job_list", _any("import", "screen")),
     # The API docs are for people who wire systems: administrators and partner systems.
     (_("API"), "api-docs", lambda scope: scope.everything or scope.role == Role.PARTNER),

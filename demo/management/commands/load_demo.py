@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core import jobs
 from demo import services as demo
 from demo import timeline as demo_timeline
+from demo import visitform
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 
@@ -45,4 +46,5 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: bank matching: {job.get_status_display()} {job.counts}")
         if job.error:
             raise CommandError(job.error)
+        self.stdout.write(f"demo: visits recorded: {visitform.load()}")
         demo_timeline.load(self.stdout)  # a rich enterprise timeline (demo/timeline.py)
