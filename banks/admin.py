@@ -26,14 +26,15 @@ class AllocationRulesAdmin(CoordinationAdmin):
         "prefer_existing_lender",
         "use_focus_areas",
         "feedback_working_days",
+        "decision_days",
     ]
     write_action = "allocate"
 
 
 @admin.register(BankFeedback)
 class BankFeedbackAdmin(CoordinationAdmin):
-    list_display = ["assignment", "status", "created_by", "created_at"]
-    list_filter = ["status"]
+    list_display = ["assignment", "status", "decline_reason", "feedback_on", "created_by"]
+    list_filter = ["status", "decline_reason"]
     raw_id_fields = ["assignment"]
     write_action = "report"
 

@@ -62,3 +62,28 @@ class FeedbackStatus(models.TextChoices):
 class HandOffCause(models.TextChoices):
     DEADLINE = "deadline", _("No feedback in time")  # 超时未反馈
     DECLINED = "declined", _("Credit declined")  # 不予授信
+
+
+class DeclineReason(models.TextChoices):
+    """Why a bank declined credit (不予授信原因, import-formats.md ``feedback``)."""
+
+    NOT_ELIGIBLE = "not_eligible", _("Does not meet the entry criteria")  # 不符合准入条件
+    POOR_CREDIT = "poor_credit", _("Poor credit record")  # 信用记录不良
+    POOR_OPERATION = "poor_operation", _("Poor business condition")  # 经营状况不佳
+    INSUFFICIENT_COLLATERAL = "insufficient_collateral", _("Insufficient guarantee")  # 担保不足
+    WITHDRAWN = "withdrawn", _("The enterprise gave up")  # 企业放弃
+    OTHER = "other", _("Other")  # 其他
+
+
+class CreditProduct(models.TextChoices):
+    """The product a bank granted credit for (已授信).
+
+    The same codes as ``loans.choices.LoanProduct``: banks sits below loans and may not import
+    it, so the list is copied here; tests/banks/test_feedback_fields.py fails when they drift.
+    """
+
+    WORKING_CAPITAL = "working_capital", _("Working-capital loan")  # 流动资金贷款
+    FIXED_ASSET = "fixed_asset", _("Fixed-asset loan")  # 固定资产贷款
+    ACCEPTANCE_BILL = "acceptance_bill", _("Bank acceptance bill")  # 银行承兑汇票
+    GUARANTEE_LETTER = "guarantee_letter", _("Letter of guarantee")  # 保函
+    OTHER = "other", _("Other")

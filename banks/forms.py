@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from enterprises.choices import RegionLevel, TaxCreditRating
 from enterprises.models import Region
 
-from .choices import FocusArea
+from .choices import CreditProduct, DeclineReason, FeedbackStatus, FocusArea
 from .models import Bank
 from .services.batches import HAS_LOAN, NO_LOAN
 
@@ -95,3 +95,44 @@ class BranchForm(forms.Form):
     def __init__(self, regions, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service_regions"].queryset = regions
+
+
+class FeedbackForm(forms.Form):
+    """A bank's answer on one of its enterprises (the rules are the service's:
+    banks.services.feedback.validate_feedback, so the page, the row and the API agree)."""
+
+    status = forms.ChoiceField(label=_("Feedback"), choices=FeedbackStatus.choices)
+    decline_reason = forms.ChoiceField(
+        label=_("Reason credit was declined"),
+        choices=[("", "—"), *DeclineReason.choices],
+        required=False,
+        help_text=_("Required with 'Credit declined'."),
+    )
+    reason = forms.CharField(
+        label=_("Explanation or note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required with 'Credit declined'."),
+    )
+    credit_amount = forms.DecimalField(
+        label=_("Credit granted (10k yuan)"),
+        required=False,
+        max_digits=20,
+        decimal_places=6,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+        help_text=_("Required with 'Credit granted'."),
+    )
+    credit_product = forms.ChoiceField(
+        label=_("Credit product"),
+        choices=[("", "—"), *CreditProduct.choices],
+        required=False,
+        help_text=_("Required with 'Credit granted'."),
+    )
+    materials_complete = forms.BooleanField(
+        label=_("Application materials complete (材料齐全)"),
+        required=False,
+        help_text=_(
+            "With 'Application accepted': starts the clock for the credit decision "
+            "(today plus the county's days)."
+        ),
+    )

@@ -1,19 +1,29 @@
-"""The import kind of the banks app: the bank directory (institutions and branches).
+"""The import kinds of the banks app: the bank directory (institutions and branches) and the
+banks' feedback on the enterprises assigned to them (``feedback``).
 
 Declared here and registered from BanksConfig.ready() (see enterprises/importing/specs.py).
 Who may change which bank (issue 10): county staff only branches serving their county, never
 institutions or the branch tree; city staff and administrators everything in their region.
 """
 
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.choices import ImportKind
 from enterprises.importing import normalise as n
-from enterprises.importing.specs import BANK_CODE, Column, KindSpec, Upsert, register
+from enterprises.importing.specs import (
+    BANK_CODE,
+    USCC,
+    Column,
+    KindSpec,
+    Reference,
+    Upsert,
+    register,
+)
 
-from .choices import BankLevel, FocusArea
-from .models import Bank
+from .choices import AssignmentStatus, BankLevel, DeclineReason, FeedbackStatus, FocusArea
+from .models import Bank, BankAssignment, BankFeedback
 
 BANKS = Bank._meta.db_table
 REGIONS = Bank.service_regions.through._meta.db_table
@@ -263,5 +273,151 @@ BANKS_SPEC = KindSpec(
 )
 
 
+# --- feedback — 银行反馈 ------------------------------------------------------------------
+
+ASSIGNMENTS = BankAssignment._meta.db_table
+FEEDBACK = BankFeedback._meta.db_table
+# 反馈结果 and 不予授信原因 as the contract spells them; the stored values are the codes.
+RESULTS = {
+    "已联系": FeedbackStatus.CONTACTED,
+    "已受理": FeedbackStatus.ACCEPTED,
+    "已授信": FeedbackStatus.CREDITED,
+    "不予授信": FeedbackStatus.DECLINED,
+    "需协调": FeedbackStatus.NEEDS_COORDINATION,
+    "企业暂无需求": FeedbackStatus.NO_NEED,
+}
+DECLINE_REASONS = {
+    "不符合准入条件": DeclineReason.NOT_ELIGIBLE,
+    "信用记录不良": DeclineReason.POOR_CREDIT,
+    "经营状况不佳": DeclineReason.POOR_OPERATION,
+    "担保不足": DeclineReason.INSUFFICIENT_COLLATERAL,
+    "企业放弃": DeclineReason.WITHDRAWN,
+    "其他": DeclineReason.OTHER,
+}
+CLOSED_STATUSES = (AssignmentStatus.HANDED_OFF, AssignmentStatus.WAITING)
+DECISIONS = (FeedbackStatus.CREDITED, FeedbackStatus.DECLINED)
+
+
+def check_feedback(run, values):
+    """The contract's rules: 不予授信 needs its reason, the reason 其他 needs a note."""
+    result, reason = values["result"], values["decline_reason"]
+    if result == FeedbackStatus.DECLINED and reason is None:
+        yield "decline_reason", _("Required when the result is 不予授信."), reason
+    if result is not None and result != FeedbackStatus.DECLINED and reason is not None:
+        yield "decline_reason", _("Only a result of 不予授信 has a reason."), reason
+    if reason == DeclineReason.OTHER and values["note"] is None:
+        yield "note", _("Required when the reason is 其他: explain it."), values["note"]
+    if values["feedback_on"] is not None and values["feedback_on"] > timezone.localdate():
+        yield "feedback_on", _("The date cannot be in the future."), values["feedback_on"]
+
+
+def _in_list(values):
+    return ", ".join(f"'{v}'" for v in values)  # fixed codes of this module, never user input
+
+
+def resolve_feedback(run):
+    """Set-based: the enterprise, then the bank's assignment of it (the feedback attaches to
+    it), then the answers already recorded under the same key."""
+    run.resolve_enterprise()
+    stage = run.STAGE
+    run.sql(f"ALTER TABLE {stage} ADD COLUMN assignment_id bigint")
+    run.sql(f"ALTER TABLE {stage} ADD COLUMN existing_id bigint")
+    run.sql(
+        f"UPDATE {stage} SET assignment_id = (SELECT min(a.id) FROM {ASSIGNMENTS} a "
+        f"WHERE a.enterprise_id = {stage}.enterprise_id AND a.bank_id = {stage}.bank_code)"
+    )
+    run.reject_rows(
+        "s.assignment_id IS NULL",
+        run.column_header("bank_code"),
+        "s.bank_code",
+        _("This bank was not assigned this enterprise (neither lead nor backup bank)."),
+    )
+    run.sql(
+        f"UPDATE {stage} SET existing_id = (SELECT min(f.id) FROM {FEEDBACK} f "
+        f"WHERE f.assignment_id = {stage}.assignment_id AND f.feedback_on = {stage}.feedback_on "
+        f"AND f.status = {stage}.result)"
+    )
+    # A new answer needs an open assignment; one already recorded may come again unchanged.
+    run.reject_rows(
+        f"s.existing_id IS NULL AND EXISTS (SELECT 1 FROM {ASSIGNMENTS} a "
+        f"WHERE a.id = s.assignment_id AND a.status IN ({_in_list(CLOSED_STATUSES)}))",
+        run.column_header("bank_code"),
+        "s.bank_code",
+        _(
+            "This bank has no open assignment for this enterprise: it handed it to the "
+            "backup bank, or stands by as backup."
+        ),
+    )
+
+
+def apply_feedback(run):
+    """Write the answers and set each assignment's status to its latest answer, as the
+    feedback form does; a 不予授信 hands the enterprise to the backup bank (handoff.py).
+    All set-based: a few statements whatever the file's size. Returns (created, updated)."""
+    from .services.handoff import hand_off
+
+    stage, batch = run.STAGE, run.batch.pk
+    updated = run.sql(
+        f"UPDATE {FEEDBACK} SET "
+        f"reason = (SELECT COALESCE(s.note, '') FROM {stage} s WHERE s.existing_id = {FEEDBACK}.id), "
+        f"decline_reason = (SELECT COALESCE(s.decline_reason, '') FROM {stage} s "
+        f"WHERE s.existing_id = {FEEDBACK}.id), batch_id = %s "
+        f"WHERE id IN (SELECT s.existing_id FROM {stage} s WHERE s.existing_id IS NOT NULL "
+        f"AND (COALESCE(s.note, '') <> {FEEDBACK}.reason "
+        f"OR COALESCE(s.decline_reason, '') <> {FEEDBACK}.decline_reason))",
+        (batch,),
+    )
+    created = run.sql(
+        f"INSERT INTO {FEEDBACK} (assignment_id, status, reason, decline_reason, credit_product, "
+        "feedback_on, created_at, batch_id) "
+        "SELECT s.assignment_id, s.result, COALESCE(s.note, ''), COALESCE(s.decline_reason, ''), "
+        f"'', s.feedback_on, %s, %s FROM {stage} s WHERE s.existing_id IS NULL ORDER BY s.row_no",
+        (timezone.now(), batch),
+    )
+    touched = f"SELECT assignment_id FROM {stage}"
+    run.sql(
+        f"UPDATE {ASSIGNMENTS} SET status = (SELECT f.status FROM {FEEDBACK} f "
+        f"WHERE f.assignment_id = {ASSIGNMENTS}.id ORDER BY f.feedback_on DESC, f.id DESC "
+        f"LIMIT 1) WHERE id IN ({touched}) AND status NOT IN ({_in_list(CLOSED_STATUSES)})"
+    )
+    # The first credit decision stops the decision clock (decided_on), as on the form.
+    run.sql(
+        f"UPDATE {ASSIGNMENTS} SET decided_on = (SELECT min(f.feedback_on) FROM {FEEDBACK} f "
+        f"WHERE f.assignment_id = {ASSIGNMENTS}.id AND f.status IN ({_in_list(DECISIONS)})) "
+        f"WHERE decided_on IS NULL AND id IN ({touched})"
+    )
+    declined = [
+        pk
+        for (pk,) in run.sql(
+            f"SELECT DISTINCT a.enterprise_id FROM {ASSIGNMENTS} a WHERE a.id IN ({touched}) "
+            f"AND a.status = '{FeedbackStatus.DECLINED}'"
+        )
+    ]
+    if declined:
+        hand_off(timezone.localdate(), enterprise_ids=declined)
+    return created, updated
+
+
+FEEDBACK_SPEC = KindSpec(
+    ImportKind.FEEDBACK,
+    [
+        USCC,
+        BANK_CODE,
+        Column("feedback_on", "反馈日期", "feedback_on", True, n.to_date, "date"),
+        Column("result", "反馈结果", "result", True, n.choice(RESULTS)),
+        Column(
+            "decline_reason", "不予授信原因", "decline_reason", False, n.choice(DECLINE_REASONS)
+        ),
+        Column("note", "说明", "note", False, n.plain_text(2000)),
+    ],
+    key=("uscc", "bank_code", "feedback_on", "result"),
+    references=(Reference("bank_code", "banks.Bank", _("Unknown bank code.")),),
+    row_check=check_feedback,
+    resolve=resolve_feedback,
+    apply=apply_feedback,
+)
+
+
 def register_kinds():
     register(BANKS_SPEC)
+    register(FEEDBACK_SPEC)

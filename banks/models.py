@@ -5,11 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.querysets import RestrictedManager
 from core.records import CoordinationRecord
+from enterprises.models import AMOUNT
 
 from .choices import (
     AssignmentRole,
     AssignmentStatus,
     BankLevel,
+    CreditProduct,
+    DeclineReason,
     FeedbackStatus,
     HandOffCause,
     UnplacedReason,
@@ -132,6 +135,11 @@ class AllocationRules(CoordinationRecord):
     use_focus_areas = models.BooleanField(_("focus areas break ties"), default=True)
     feedback_working_days = models.PositiveSmallIntegerField(
         _("working days for first feedback"), default=7
+    )
+    # The second clock: calendar days (not working days) from "materials complete" to the
+    # credit decision (已授信 or 不予授信), as the issue says "within N days".
+    decision_days = models.PositiveSmallIntegerField(
+        _("days for the credit decision after complete materials"), default=30
     )
 
     class Meta:
@@ -305,6 +313,11 @@ class BankAssignment(CoordinationRecord):
     ``explanation`` holds why this branch was chosen as codes and values (rendered in the
     user's language by ``banks.services.allocation.explain``); ``due_on`` is the last working
     day for the first feedback, set when the branch's clock starts.
+
+    The second clock: ``materials_complete_on`` is the day the bank marked the application
+    materials complete (its first 已受理 with 材料齐全), ``decision_due_on`` that day plus the
+    county's ``decision_days`` calendar days, ``decided_on`` the date of its first credit
+    decision (已授信 or 不予授信). A decision is on time when ``decided_on <= decision_due_on``.
     """
 
     # No index of their own: the unique (enterprise, role) and the (bank, enterprise) indexes
@@ -335,6 +348,9 @@ class BankAssignment(CoordinationRecord):
         default=AssignmentStatus.PENDING,
     )
     due_on = models.DateField(_("feedback due on"), null=True, blank=True)
+    materials_complete_on = models.DateField(_("materials complete on"), null=True, blank=True)
+    decision_due_on = models.DateField(_("credit decision due on"), null=True, blank=True)
+    decided_on = models.DateField(_("credit decided on"), null=True, blank=True)
     explanation = models.JSONField(_("why this bank"), default=dict, blank=True)
     run = models.ForeignKey(
         AllocationRun,
@@ -389,7 +405,15 @@ def bank_side_scope_q(scope, assignment="assignment"):
 
 
 class BankFeedback(CoordinationRecord):
-    """One answer of an assigned bank about an enterprise (the first one stops its clock)."""
+    """One answer of an assigned bank about an enterprise (the first one stops its clock).
+
+    ``reason`` is the explanation or note (required with 不予授信); ``decline_reason`` the
+    code of why credit was declined; ``credit_amount`` (万元) and ``credit_product`` what was
+    granted with 已授信 — a feedback, not a credit approval (loans.CreditApproval is the bank's
+    approval record, entered apart); ``materials_complete_on`` the day the bank marked the
+    materials complete (with 已受理), which starts the decision clock of the assignment.
+    ``feedback_on`` is the date of the answer (imports give it; the screens use today).
+    """
 
     assignment = models.ForeignKey(
         BankAssignment,
@@ -398,7 +422,26 @@ class BankFeedback(CoordinationRecord):
         related_name="feedback",
     )
     status = models.CharField(_("feedback"), max_length=20, choices=FeedbackStatus.choices)
-    reason = models.TextField(_("reason or note"), blank=True)
+    reason = models.TextField(_("explanation or note"), blank=True)
+    decline_reason = models.CharField(
+        _("reason credit was declined"),
+        max_length=30,
+        choices=DeclineReason.choices,
+        blank=True,
+        db_default="",
+    )
+    credit_amount = models.DecimalField(
+        _("credit granted (10k yuan)"), **AMOUNT, null=True, blank=True
+    )
+    credit_product = models.CharField(
+        _("credit product"),
+        max_length=20,
+        choices=CreditProduct.choices,
+        blank=True,
+        db_default="",
+    )
+    materials_complete_on = models.DateField(_("materials complete on"), null=True, blank=True)
+    feedback_on = models.DateField(_("feedback date"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("given by"),
@@ -408,11 +451,23 @@ class BankFeedback(CoordinationRecord):
         related_name="+",
     )
     created_at = models.DateTimeField(_("given at"), auto_now_add=True)
+    batch = models.ForeignKey(
+        "enterprises.ImportBatch",
+        verbose_name=_("import batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("bank feedback")
         verbose_name_plural = _("bank feedback")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-feedback_on", "-created_at", "-id"]
+        indexes = [
+            # The import's key (assignment, feedback date, result) and "latest answer" reads.
+            models.Index(fields=["assignment", "feedback_on"], name="feedback_assignment_day_idx"),
+        ]
 
     def __str__(self):
         return f"{self.assignment_id}: {self.get_status_display()}"

@@ -19,5 +19,11 @@ urlpatterns = [
     path("workspace/", workspace.workspace, name="workspace"),
     path("workspace/export/", workspace.workspace_export, name="workspace_export"),
     path("workspace/<int:pk>/feedback/", workspace.workspace_feedback, name="workspace_feedback"),
+    path("workspace/<int:pk>/answer/", workspace.feedback_page, name="feedback"),
+    path(
+        "feedback/enterprise/<int:enterprise_pk>/",
+        workspace.feedback_for_enterprise,
+        name="feedback_for_enterprise",
+    ),
     path("attention/", workspace.needs_attention, name="needs_attention"),
 ]

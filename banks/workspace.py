@@ -5,10 +5,12 @@ lead, or handed to it as backup; nothing of the other bank. Each page reads a fi
 queries whatever its size: the rows, their count, the calendar once for the days left.
 """
 
+from django.apps import apps
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,11 +21,38 @@ from core.workdays import working_days_until
 from screening.services.export import write_xlsx
 
 from .choices import AssignmentRole, AssignmentStatus, FeedbackStatus, HandOffCause
-from .models import AllocationRun, Bank, BankAssignment, HandOff, UnplacedEnterprise
-from .services.feedback import record_feedback
+from .forms import FeedbackForm
+from .models import AllocationRun, Bank, BankAssignment, BankFeedback, HandOff, UnplacedEnterprise
+from .services.feedback import CLOSED, decision_overdue_q, record_feedback
+
+# Sections of the workspace contributed by higher apps (visits: pushed recommendations), which
+# this app may not import: (template, context(request) -> dict or None), in registration order.
+WORKSPACE_PANELS = []
+
+
+def register_workspace_panel(template, context):
+    """Show ``template`` with ``context(request)`` on the bank officer's workspace."""
+    if (template, context) not in WORKSPACE_PANELS:
+        WORKSPACE_PANELS.append((template, context))
+
+
+def workspace_panels(request):
+    panels = []
+    for template, context in WORKSPACE_PANELS:
+        extra = context(request)
+        if extra is not None:
+            panels.append({"template": template, **extra})
+    return panels
+
 
 # Statuses a bank officer filters by (a backup standing by is not theirs yet).
 WORKSPACE_STATUSES = [(v, label) for v, label in AssignmentStatus.choices if v != "waiting"]
+# The one-click answers of a row; a credit decision needs the full form (reason, amount).
+QUICK_STATUSES = [
+    (v, label)
+    for v, label in FeedbackStatus.choices
+    if v not in (FeedbackStatus.CREDITED, FeedbackStatus.DECLINED)
+]
 
 
 def _bank_user(request, action="view"):
@@ -44,6 +73,11 @@ def filtered(request, today):
         queryset = queryset.filter(status=status)
     if request.GET.get("overdue"):
         queryset = queryset.filter(status=AssignmentStatus.PENDING, due_on__lt=today)
+    if request.GET.get("decision_overdue"):
+        queryset = queryset.filter(decision_overdue_q(today))
+    if request.GET.get("recommended"):
+        recommended = recommended_to(request.user).values("enterprise_id")
+        queryset = queryset.filter(enterprise_id__in=recommended)
     search = request.GET.get("q", "").strip()
     if search:
         queryset = queryset.filter(
@@ -54,15 +88,61 @@ def filtered(request, today):
     return queryset.order_by("due_on", "pk")
 
 
-def annotate_clocks(assignments, today):
-    """Set ``days_left`` and ``overdue`` on each assignment (the calendar is read once)."""
+def recommended_to(user):
+    """Recommendations (visits.Recommendation, pushed: with a date) to the user's branches.
+
+    Read by model name: visits sits above banks, whose code never imports it.
+    """
+    recommendation = apps.get_model("visits", "Recommendation")
+    queryset = recommendation.objects.filter(recommended_on__isnull=False)
+    if user.scope.bank_codes is not None:
+        queryset = queryset.filter(bank_id__in=list(user.scope.bank_codes))
+    return queryset
+
+
+def decision_state(assignment, today):
+    """(overdue, days overdue, days left) of the assignment's credit-decision clock."""
+    due = assignment.decision_due_on
+    if (
+        due is None
+        or assignment.decided_on is not None
+        or assignment.status
+        in (
+            AssignmentStatus.NO_NEED,
+            AssignmentStatus.HANDED_OFF,
+        )
+    ):
+        return False, None, None
+    days = (today - due).days
+    return (True, days, None) if days > 0 else (False, None, -days)
+
+
+def annotate_clocks(assignments, today, user=None):
+    """Set ``days_left`` and ``overdue`` on each assignment (the calendar is read once), the
+    decision clock (``decision_overdue``, ``decision_days_overdue``, ``decision_days_left``,
+    calendar days) and, with ``user``, ``recommended_on`` (one query for the page)."""
     assignments = list(assignments)
     open_ones = {a.pk for a in assignments if a.status == AssignmentStatus.PENDING and a.due_on}
     left = working_days_until(today, [a.due_on for a in assignments if a.pk in open_ones])
+    recommended = {}
+    if user is not None and assignments:
+        recommended = dict(
+            recommended_to(user)
+            .filter(enterprise_id__in=[a.enterprise_id for a in assignments])
+            .values("enterprise_id")
+            .annotate(last=Max("recommended_on"))
+            .values_list("enterprise_id", "last")
+        )
     for assignment in assignments:
         is_open = assignment.pk in open_ones
         assignment.overdue = is_open and assignment.due_on < today
         assignment.days_left = left[assignment.due_on] if is_open else None
+        (
+            assignment.decision_overdue,
+            assignment.decision_days_overdue,
+            assignment.decision_days_left,
+        ) = decision_state(assignment, today)
+        assignment.recommended_on = recommended.get(assignment.enterprise_id)
     return assignments
 
 
@@ -71,7 +151,7 @@ def workspace(request):
     _bank_user(request)
     user, today = request.user, timezone.localdate()
     page = paginate(request, filtered(request, today))
-    page.object_list = annotate_clocks(page.object_list, today)
+    page.object_list = annotate_clocks(page.object_list, today, user)
     loads = None
     if Bank.objects.filter(parent_id=user.bank_id).exists():
         overdue = Q(status=AssignmentStatus.PENDING, due_on__lt=today)
@@ -89,12 +169,16 @@ def workspace(request):
         "page": page,
         "today": today,
         "statuses": WORKSPACE_STATUSES,
-        "feedback_statuses": FeedbackStatus.choices,
+        "feedback_statuses": QUICK_STATUSES,
         "status": request.GET.get("status", ""),
         "overdue": bool(request.GET.get("overdue")),
+        "decision_overdue": bool(request.GET.get("decision_overdue")),
+        "recommended": bool(request.GET.get("recommended")),
+        "decisions_overdue": my_assignments(user).filter(decision_overdue_q(today)).count(),
         "q": request.GET.get("q", ""),
         "loads": loads,
         "may_answer": user.scope.allows("report"),
+        "panels": workspace_panels(request),
     }
     return render(request, "banks/workspace.html", context)
 
@@ -108,6 +192,9 @@ def export_rows(assignments, today):
         _("Status"),
         _("Feedback due on"),
         _("Working days left"),
+        _("Materials complete on"),
+        _("Credit decision due on"),
+        _("Days overdue"),
     ]
     due_dates = assignments.filter(status=AssignmentStatus.PENDING).values_list("due_on", flat=True)
     left = working_days_until(today, set(due_dates.distinct()))
@@ -121,6 +208,9 @@ def export_rows(assignments, today):
             a.get_status_display(),
             a.due_on,
             left.get(a.due_on) if is_open else None,
+            a.materials_complete_on,
+            a.decision_due_on,
+            decision_state(a, today)[1],
         ]
 
 
@@ -132,6 +222,36 @@ def workspace_export(request):
     return FileResponse(handle, as_attachment=True, filename=f"assignments-{today:%Y%m%d}.xlsx")
 
 
+def feedback_arguments(form):
+    """record_feedback's keyword arguments from a valid FeedbackForm."""
+    data = form.cleaned_data
+    today = timezone.localdate()
+    return {
+        "status": data["status"],
+        "reason": data.get("reason") or "",
+        "decline_reason": data.get("decline_reason") or "",
+        "credit_amount": data.get("credit_amount"),
+        "credit_product": data.get("credit_product") or "",
+        "materials_complete_on": today if data.get("materials_complete") else None,
+    }
+
+
+def answer_with(request, assignment, form):
+    """Record the form's answer; on a refusal put the service's errors on the form's fields.
+    Returns True when saved."""
+    if not form.is_valid():
+        return False
+    try:
+        record_feedback(request.user, assignment, **feedback_arguments(form))
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            target = "materials_complete" if field == "materials_complete_on" else field
+            for error in errors:
+                form.add_error(target if target in form.fields else None, error)
+        return False
+    return True
+
+
 @login_required
 @require_POST
 def workspace_feedback(request, pk):
@@ -140,24 +260,68 @@ def workspace_feedback(request, pk):
     assignment = get_object_or_404(
         my_assignments(request.user).select_related("enterprise", "bank"), pk=pk
     )
-    errors = {}
-    try:
-        record_feedback(
-            request.user, assignment, request.POST.get("status", ""), request.POST.get("reason", "")
-        )
-    except ValidationError as exc:
-        errors = exc.message_dict
+    form = FeedbackForm(request.POST)
+    done = answer_with(request, assignment, form)
     if not request.htmx:
         return redirect("banks:workspace")
     today = timezone.localdate()
     context = {
-        "a": annotate_clocks([assignment], today)[0],
-        "feedback_statuses": FeedbackStatus.choices,
+        "a": annotate_clocks([assignment], today, request.user)[0],
+        "feedback_statuses": QUICK_STATUSES,
         "may_answer": True,
-        "errors": errors,
-        "done": not errors,
+        "errors": {} if done else form.errors,
+        "done": done,
     }
     return render(request, "banks/workspace_row.html", context)
+
+
+@login_required
+def feedback_page(request, pk):
+    """The full feedback form of one of my enterprises (credit decisions, materials complete),
+    with the assignment's clocks and its earlier answers."""
+    _bank_user(request)
+    assignment = get_object_or_404(
+        my_assignments(request.user).select_related("enterprise__region", "bank"), pk=pk
+    )
+    may_answer = request.user.scope.allows("report") and assignment.status not in CLOSED
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST":
+        if not may_answer:
+            raise PermissionDenied(_("Only the assigned bank may answer for this enterprise."))
+        if answer_with(request, assignment, form):
+            messages.success(request, _("The feedback was saved."))
+            return redirect("banks:workspace")
+    today = timezone.localdate()
+    earlier = (
+        BankFeedback.objects.restrict(request.user)
+        .filter(assignment=assignment)
+        .select_related("created_by")[:50]
+    )
+    context = {
+        "a": annotate_clocks([assignment], today, request.user)[0],
+        "form": form,
+        "earlier": earlier,
+        "may_answer": may_answer,
+        "today": today,
+    }
+    return render(request, "banks/feedback_form.html", context)
+
+
+@login_required
+def feedback_for_enterprise(request, enterprise_pk):
+    """The feedback form of my open assignment of an enterprise: the link other pages use
+    (the recommendation list, the enterprise page) without knowing the assignment."""
+    _bank_user(request)
+    assignment = (
+        my_assignments(request.user)
+        .filter(enterprise_id=enterprise_pk)
+        .exclude(status__in=CLOSED)
+        .order_by("pk")  # lead and backup are of two institutions: one of them is mine
+        .first()
+    )
+    if assignment is None:
+        raise Http404
+    return redirect("banks:feedback", pk=assignment.pk)
 
 
 # --- Needs attention (staff) -------------------------------------------------------------
@@ -179,6 +343,9 @@ def attention_querysets(user, today):
         "overdue": assignments.filter(status=AssignmentStatus.PENDING, due_on__lt=today).order_by(
             "due_on", "pk"
         ),
+        "decision_overdue": assignments.filter(decision_overdue_q(today)).order_by(
+            "decision_due_on", "pk"
+        ),
         "handed_off": handoffs.filter(to_assignment__isnull=False),
         "declined_by_both": handoffs.filter(
             to_assignment__isnull=True,
@@ -195,6 +362,7 @@ def attention_querysets(user, today):
 def attention_labels():
     return {
         "overdue": _("Overdue"),
+        "decision_overdue": _("Credit decision overdue"),
         "handed_off": _("Handed to the backup bank"),
         "declined_by_both": _("Declined by both banks"),
         "unplaced": _("No serving bank"),
@@ -221,7 +389,7 @@ def needs_attention(request):
     labels = attention_labels()
     kind = request.GET.get("kind") if request.GET.get("kind") in labels else "overdue"
     page = paginate(request, querysets[kind])
-    if kind == "overdue":
+    if kind in ("overdue", "decision_overdue"):
         page.object_list = annotate_clocks(page.object_list, today)
     tabs = [(key, label, querysets[key].count()) for key, label in labels.items()]
     context = {"tabs": tabs, "kind": kind, "page": page, "q": search, "region": region}

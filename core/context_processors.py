@@ -25,11 +25,15 @@ NAVIGATION = [
     (_("Banks"), "banks:list", _any("allocate")),
     (_("Bank matching"), "banks:batch_list", _any("allocate")),
     (_("Needs attention"), "banks:needs_attention", _any("allocate")),
+    (_("Recommendation lists"), "visits:application_list", _has_region),
     # A bank officer's work: the enterprises handed to its branch.
     (_("My enterprises"), "banks:workspace", lambda scope: scope.role == Role.BANK_OFFICER),
     # Field visits (走访): township workers, bank officers and the task force record them.
     (_("Record a visit"), "visits:new", _any("visit")),
     (_("My visits"), "visits:mine", _any("visit")),
+    # Visits' follow-ups: the due list of those who visit, the problems visits found.
+    (_("Due visits"), "visits:due", _any("visit")),
+    (_("Coordination items"), "visits:items", _any("view")),
     (_("Jobs"), "core:job_list", _any("import", "screen")),
     # The API docs are for people who wire systems: administrators and partner systems.
     (_("API"), "api-docs", lambda scope: scope.everything or scope.role == Role.PARTNER),

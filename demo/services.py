@@ -322,6 +322,7 @@ def generate_files(directory, townships, entities=20_000):
 DEMO_USERS = [
     ("admin", Role.ADMIN, None, None),
     ("taskforce", Role.TASK_FORCE, COUNTY, None),
+    ("taskforce2", Role.TASK_FORCE, COUNTY, None),  # the second member (maker-checker)
     ("city", Role.TASK_FORCE, "330300", None),
     ("township", Role.TOWNSHIP_WORKER, "330326100", None),
     ("banker", Role.BANK_OFFICER, None, "WZB-PY"),
@@ -416,7 +417,11 @@ def set_up_bank_matching():
 
 # The demo banker's first answers, and a few leads whose feedback time has run out, so the
 # workspace, the hand-off and 待关注 show something on a fresh demo.
-DEMO_ANSWERS = [("contacted", ""), ("credited", ""), ("declined", "抵押物不足，暂不符合授信条件")]
+DEMO_ANSWERS = [
+    ("contacted", "", {}),
+    ("credited", "", {"credit_amount": 200, "credit_product": "working_capital"}),
+    ("declined", "抵押物不足，暂不符合授信条件", {"decline_reason": "insufficient_collateral"}),
+]
 DEMO_OVERDUE = 3
 
 
@@ -434,8 +439,8 @@ def answer_some_assignments():
     ).order_by("pk")
     answered = list(leads[: len(DEMO_ANSWERS)])
     with acting_as(banker, via="demo"):
-        for assignment, (status, reason) in zip(answered, DEMO_ANSWERS, strict=False):
-            record_feedback(banker, assignment, status, reason)
+        for assignment, (status, reason, extra) in zip(answered, DEMO_ANSWERS, strict=False):
+            record_feedback(banker, assignment, status, reason, **extra)
     overdue = (
         BankAssignment.objects.filter(role="lead", status="pending")
         .exclude(bank_id=banker.bank_id)

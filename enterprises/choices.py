@@ -102,6 +102,7 @@ class ImportKind(models.TextChoices):
     NEGATIVE = "negative", _("Negative lists")
     LOANS = "loans", _("Bank loan ledger")
     BANKS = "banks", _("Banks and branches")
+    FEEDBACK = "feedback", _("Bank feedback")  # 银行反馈 (declared in banks/imports.py)
 
 
 class RejectionReason(models.TextChoices):

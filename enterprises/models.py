@@ -32,6 +32,7 @@ SOURCE_DEPARTMENTS = {
     ImportKind.NEGATIVE: _("Courts / credit departments"),
     ImportKind.LOANS: _("Banks"),
     ImportKind.BANKS: _("Financial regulator"),
+    ImportKind.FEEDBACK: _("Banks"),
 }
 
 

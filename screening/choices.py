@@ -37,6 +37,8 @@ class Reason(models.TextChoices):
     NEVER_BORROWED = "never_borrowed", _("No loan in the ledger or in bank credit data")
     FIRST_LOAN_IN_PERIOD = "first_loan_in_period", _("First-ever loan disbursed in the period")
     PRIORITY_SCORE = "priority_score", _("Priority score from the rule set")
+    FINANCING_NEED = "financing_need", _("Financing need found on a visit")
+    ON_APPLICATION_LIST = "on_application_list", _("On the application list (申报清单)")
     # Exclusions.
     NOT_IN_OPERATION = "not_in_operation", _("Registration status is not in operation")
     NEG_DISHONEST_DEBTOR = "neg_dishonest_debtor", _("On the dishonest judgment debtor list")
@@ -53,10 +55,7 @@ class Reason(models.TextChoices):
     FIRST_LOAN_EARLIER = "first_loan_earlier", _("First loan was before the period")
     FIRST_LOAN_LATER = "first_loan_later", _("First loan was after the period")
     BELOW_THRESHOLD = "below_threshold", _("Priority score below the rule set's threshold")
-    NO_NEED_SOURCE = (
-        "no_need_source",
-        _("No financing need recorded (visits are not available yet)"),
-    )
+    NO_NEED_SOURCE = "no_need_source", _("No financing need found on a visit")
     LEFT_REGION = "left_region", _("No longer registered in this region")
 
 

@@ -7,6 +7,10 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Visits")
 
     def ready(self):
+        from . import (
+            receivers,  # noqa: F401  (connects the visit_recorded receivers)
+            recommendation_receivers,  # noqa: F401
+        )
         from .timeline import register_sources
 
         register_sources()

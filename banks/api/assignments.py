@@ -16,7 +16,13 @@ from rest_framework.response import Response
 
 from core.api.viewsets import ScopedReadOnlyModelViewSet, ScopedViewSetMixin
 
-from ..choices import AssignmentRole, AssignmentStatus, FeedbackStatus
+from ..choices import (
+    AssignmentRole,
+    AssignmentStatus,
+    CreditProduct,
+    DeclineReason,
+    FeedbackStatus,
+)
 from ..models import Bank, BankAssignment, BankFeedback, HandOff
 from ..services.allocation import institution_of
 from ..services.feedback import record_feedback
@@ -39,6 +45,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "institution_code",
             "status",
             "due_on",
+            "materials_complete_on",
+            "decision_due_on",
+            "decided_on",
             "assigned_at",
         ]
 
@@ -50,12 +59,45 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
+    """A bank's answer. 不予授信 needs ``decline_reason`` and ``reason`` (the explanation);
+    已授信 ``credit_amount`` (万元, > 0) and ``credit_product``; ``materials_complete_on``
+    (with 已受理) starts the credit-decision clock. Errors name the field, in the language of
+    the request (Accept-Language: zh-hans by default, en)."""
+
     status = serializers.ChoiceField(choices=FeedbackStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    decline_reason = serializers.ChoiceField(
+        choices=DeclineReason.choices, required=False, allow_blank=True, default=""
+    )
+    credit_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True, default=None
+    )
+    credit_product = serializers.ChoiceField(
+        choices=CreditProduct.choices, required=False, allow_blank=True, default=""
+    )
+    materials_complete_on = serializers.DateField(required=False, allow_null=True, default=None)
+    feedback_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=_("Default: today.")
+    )
+    enterprise_uscc = serializers.CharField(source="assignment.enterprise.uscc", read_only=True)
+    bank_code = serializers.CharField(source="assignment.bank_id", read_only=True)
 
     class Meta:
         model = BankFeedback
-        fields = ["id", "assignment", "status", "reason", "created_at"]
+        fields = [
+            "id",
+            "assignment",
+            "enterprise_uscc",
+            "bank_code",
+            "status",
+            "reason",
+            "decline_reason",
+            "credit_amount",
+            "credit_product",
+            "materials_complete_on",
+            "feedback_on",
+            "created_at",
+        ]
         read_only_fields = ["id", "assignment", "created_at"]
 
 
@@ -105,16 +147,23 @@ class AssignmentViewSet(
     @extend_schema(request=FeedbackSerializer, responses={201: FeedbackSerializer})
     @action(detail=True, methods=["post"], serializer_class=FeedbackSerializer)
     def feedback(self, request, pk=None):
-        """Record the bank's feedback (不予授信 needs a reason and hands off at once)."""
+        """Record the bank's feedback (不予授信 needs a reason code and an explanation and
+        hands off at once; 已授信 needs the amount and product)."""
         assignment = self.get_object()
         form = FeedbackSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        data = form.validated_data
         try:
             feedback = record_feedback(
                 request.user,
                 assignment,
-                form.validated_data["status"],
-                form.validated_data["reason"],
+                data["status"],
+                data["reason"],
+                decline_reason=data["decline_reason"],
+                credit_amount=data["credit_amount"],
+                credit_product=data["credit_product"],
+                materials_complete_on=data["materials_complete_on"],
+                feedback_on=data["feedback_on"],
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
@@ -129,3 +178,24 @@ class HandOffViewSet(ScopedReadOnlyModelViewSet):
     queryset = HandOff.objects.select_related("enterprise", "from_assignment").order_by("pk")
     serializer_class = HandOffSerializer
     filterset_fields = ["cause"]
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=FeedbackStatus.choices)
+    decline_reason = django_filters.ChoiceFilter(choices=DeclineReason.choices)
+    enterprise_uscc = django_filters.CharFilter(field_name="assignment__enterprise__uscc")
+    feedback_on_from = django_filters.DateFilter(field_name="feedback_on", lookup_expr="gte")
+    feedback_on_to = django_filters.DateFilter(field_name="feedback_on", lookup_expr="lte")
+
+    class Meta:
+        model = BankFeedback
+        fields = ["assignment", "status", "decline_reason", "enterprise_uscc"]
+
+
+class FeedbackViewSet(ScopedReadOnlyModelViewSet):
+    """Every answer of the banks (a bank token: its own branches' only). Answer through
+    ``POST /api/v1/assignments/<id>/feedback/``."""
+
+    queryset = BankFeedback.objects.select_related("assignment__enterprise").order_by("pk")
+    serializer_class = FeedbackSerializer
+    filterset_class = FeedbackFilter

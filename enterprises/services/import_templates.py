@@ -74,8 +74,9 @@ EXAMPLES = {
     "level": "支行",
     "capacity": 20,
 }
-# Left empty: they only make sense together with other data (a removal, a renewed loan).
-EMPTY = {"removed_on", "renews_loan_no"}
+# Left empty: they only make sense together with other data (a removal, a renewed loan, a
+# declined credit).
+EMPTY = {"removed_on", "renews_loan_no", "decline_reason"}
 BY_TYPE = {
     "date": date(2025, 1, 15),
     "numeric": Decimal("100"),
@@ -158,6 +159,22 @@ class _Scope:
             "bank", lambda: bank.objects.order_by("code").values_list("code", flat=True).first()
         )
 
+    @property
+    def assignment(self):
+        """(USCC, bank code) of a bank assignment the user sees: a feedback row must name a
+        bank that was assigned the enterprise."""
+
+        def load():
+            model = apps.get_model("banks", "BankAssignment")
+            return (
+                model.objects.restrict(self.user, "import")
+                .order_by("pk")
+                .values_list("enterprise__uscc", "bank_id")
+                .first()
+            )
+
+        return self._once("assignment", load)
+
     def new_uscc(self):
         county = (self.township or "330000")[:6]
         body = f"91{county}MA0000001"
@@ -168,6 +185,8 @@ def _example(column, kind, scope):
     field = column.field
     if field in EMPTY:
         return None
+    if kind == ImportKind.FEEDBACK and field in ("uscc", "bank_code") and scope.assignment:
+        return scope.assignment[0] if field == "uscc" else scope.assignment[1]
     if field == "uscc":
         if kind != ImportKind.REGISTRY and scope.enterprise is not None:
             return scope.enterprise.uscc

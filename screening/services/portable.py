@@ -74,6 +74,7 @@ def facts(run, rule_set):
         if c.first_loan_date:
             prev = credit_first.get(c.enterprise_id)
             credit_first[c.enterprise_id] = min(filter(None, [prev, c.first_loan_date]))
+    needs = financing_needs(ids, as_of)
     lenders = defaultdict(set)
     for eid, bank in Loan.objects.filter(
         enterprise_id__in=ids, disbursed_on__lte=as_of, matures_on__gt=as_of
@@ -108,6 +109,9 @@ def facts(run, rule_set):
                 filter(None, [loan_first.get(eid), credit_first.get(eid)]), default=None
             ),
             "bank_count": len(lenders.get(eid, ())),
+            "has_need": eid in needs,
+            "need_on": needs.get(eid, {}).get("on"),
+            "need_listed": needs.get(eid, {}).get("listed", False),
         }
         row["evidence"] = row["census_ok"] or t["rebate"] or t["sales"]
         row["active"] = row["in_op"] and row["evidence"] and not negs
@@ -120,6 +124,36 @@ def facts(run, rule_set):
         )
         rows.append(row)
     return rows
+
+
+def financing_needs(ids, as_of):
+    """{enterprise id: {"on": date of the visit that found a need, "listed": open application}}
+    — the latest completed visit found a need, or an open application-list entry (visits sit
+    above screening: their rows are read through the app registry)."""
+    Visit = apps.get_model("visits", "Visit")
+    Application = apps.get_model("visits", "Application")
+    latest = {}
+    for eid, day, has_need in (
+        Visit.objects.filter(enterprise_id__in=ids, status="completed", visited_on__lte=as_of)
+        .order_by("visited_on", "id")
+        .values_list("enterprise_id", "visited_on", "has_need")
+    ):
+        latest[eid] = (day, has_need)  # ascending: the latest visit wins
+    needs = {eid: {"on": day, "listed": False} for eid, (day, has) in latest.items() if has}
+    for eid in Application.objects.filter(
+        enterprise_id__in=ids, status__in=["pending", "checked"]
+    ).values_list("enterprise_id", flat=True):
+        needs.setdefault(eid, {"on": None})["listed"] = True
+    return needs
+
+
+def reserve_reasons(f):
+    reasons = [{"code": "never_borrowed"}]
+    if f["need_on"]:
+        reasons.append({"code": "financing_need", "on": f["need_on"].isoformat()})
+    if f["need_listed"]:
+        reasons.append({"code": "on_application_list"})
+    return reasons
 
 
 def evidence_reasons(f):
@@ -176,6 +210,8 @@ def build(run, rule_set, previous):
                 member(ListType.HAS_LOAN, f, has)
             else:
                 member(ListType.NO_LOAN, f, [{"code": "never_borrowed"}], first_loan_on=None)
+                if f["has_need"]:
+                    member(ListType.RESERVE, f, reserve_reasons(f), first_loan_on=None)
             if f["score"] >= rule_set.key_visit_min_score:
                 key_visit.append(f)
             else:
@@ -281,6 +317,10 @@ def left_reasons(list_type, f, excluded, run):
     if list_type != ListType.FIRST_LOAN and not f["active"]:
         active = excluded.get((ListType.ACTIVE, eid))
         return [{"code": "not_active"}] + (active.reasons if active else [])
+    if list_type in (ListType.NO_LOAN, ListType.RESERVE) and f["borrowed"]:
+        return [{"code": "has_loan"}]
+    if list_type == ListType.RESERVE:
+        return [{"code": "no_need_source"}]
     if list_type == ListType.NO_LOAN:
         return [{"code": "has_loan"}]
     if list_type == ListType.HAS_LOAN:

@@ -83,6 +83,27 @@ banks AS (
     ) lenders
     GROUP BY enterprise_id
 ),
+need AS (
+    -- A financing need: the latest completed visit (to the day of the run) found one, or the
+    -- enterprise has an open application-list entry. The visits app sits above screening:
+    -- its tables are read by name, as the loans tables are.
+    SELECT enterprise_id, max(need_on) AS need_on, bool_or(listed) AS listed
+    FROM (
+        SELECT enterprise_id, visited_on AS need_on, false AS listed
+        FROM (
+            SELECT DISTINCT ON (enterprise_id) enterprise_id, visited_on, has_need
+            FROM visits_visit
+            WHERE status = 'completed' AND visited_on <= %(as_of)s {in_scope}
+            ORDER BY enterprise_id, visited_on DESC, id DESC
+        ) latest
+        WHERE has_need
+        UNION ALL
+        SELECT enterprise_id, NULL, true
+        FROM visits_application
+        WHERE status IN ('pending', 'checked') {in_scope}
+    ) needs
+    GROUP BY enterprise_id
+),
 base AS (
     SELECT r.run_id,
            e.id AS enterprise_id,
@@ -101,16 +122,21 @@ base AS (
            ev.first_on,
            coalesce(banks.n, 0) AS bank_count,
            coalesce(e.size, '') AS size,
-           e.entity_type
+           e.entity_type,
+           need.enterprise_id IS NOT NULL AS has_need,
+           need.need_on,
+           coalesce(need.listed, false) AS need_listed
     FROM enterprises_enterprise e
     JOIN scr_runs r ON r.county = left(e.region_id, {county_length})
     LEFT JOIN evidence ev ON ev.enterprise_id = e.id
     LEFT JOIN neg ON neg.enterprise_id = e.id
     LEFT JOIN banks ON banks.enterprise_id = e.id
+    LEFT JOIN need ON need.enterprise_id = e.id
     WHERE e.region_id LIKE %(prefix)s
 )
 SELECT run_id, enterprise_id, status, in_op, census_ok, tax_paid, tax_rebate, tax_sales, rating,
        neg_reasons, neg_types, neg_fixable, loan_record, credit_record, first_on, bank_count,
+       has_need, need_on, need_listed,
        census_ok OR tax_paid OR tax_rebate OR tax_sales AS evidence,
        in_op AND (census_ok OR tax_paid OR tax_rebate OR tax_sales) AND neg_types = 0 AS active,
        loan_record OR credit_record AS borrowed,
@@ -194,6 +220,18 @@ MEMBER_SELECTS = {
             FROM scr_facts WHERE active AND score >= %(min_score)s
         ) ranked
         """,
+    "reserve": """
+        SELECT run_id, 'reserve', enterprise_id, NULL, NULL, score, rating, bank_count,
+               NULL,
+               '[{"code": "never_borrowed"}]'::jsonb
+               || CASE WHEN need_on IS NOT NULL
+                       THEN jsonb_build_array(jsonb_build_object('code', 'financing_need',
+                                                                 'on', need_on))
+                       ELSE '[]' END
+               || CASE WHEN need_listed THEN '[{"code": "on_application_list"}]'::jsonb
+                       ELSE '[]' END
+        FROM scr_facts WHERE active AND NOT borrowed AND has_need
+        """,
 }
 
 # Each statement reports how many rows it wrote per run and list (counted in the server).
@@ -263,6 +301,9 @@ SELECT c.run_id, c.list_type, CASE WHEN c.entered THEN 'entered' ELSE 'left' END
          WHEN same.reasons IS NOT NULL THEN same.reasons
          WHEN c.list_type <> 'first_loan' AND NOT f.active
            THEN '[{"code": "not_active"}]'::jsonb || coalesce(act.reasons, '[]'::jsonb)
+         WHEN c.list_type IN ('no_loan', 'reserve') AND f.borrowed
+           THEN '[{"code": "has_loan"}]'::jsonb
+         WHEN c.list_type = 'reserve' THEN '[{"code": "no_need_source"}]'::jsonb
          WHEN c.list_type = 'no_loan' THEN '[{"code": "has_loan"}]'::jsonb
          WHEN c.list_type = 'has_loan' THEN '[{"code": "no_loan_record"}]'::jsonb
          WHEN c.list_type = 'first_loan' AND f.first_on < %(start)s
@@ -350,7 +391,6 @@ def build(pairs, rule_set, progress=None):
     for run in runs:
         counts[run.pk].update({name: 0 for name in MEMBER_SELECTS})
         counts[run.pk].update(excluded_active=0, excluded_key_visit=0)
-        counts[run.pk]["reserve"] = 0  # no financing-need source yet (visits app is empty)
 
     def add(rows, name=None):
         for row in rows:

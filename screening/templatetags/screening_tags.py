@@ -67,8 +67,10 @@ def panel_rows(enterprise, user):
                 reasons = [{"code": Reason.FIRST_LOAN_EARLIER, "on": first.isoformat()}]
             else:
                 reasons = [{"code": Reason.FIRST_LOAN_LATER, "on": first.isoformat()}]
-        elif list_type == ListType.RESERVE:
+        elif list_type == ListType.RESERVE and active and ListType.NO_LOAN in members:
             reasons = [{"code": Reason.NO_NEED_SOURCE}]
+        elif list_type == ListType.RESERVE and active:
+            reasons = [{"code": Reason.HAS_LOAN}]
         elif not active:
             reasons = not_active
         elif list_type == ListType.NO_LOAN:

@@ -35,7 +35,7 @@ class Rows:
 def _rows_of(run, enterprises, bank, other_bank, user, region):
     from django.utils import timezone
 
-    from banks.models import HandOff
+    from banks.models import BankFeedback, HandOff
 
     lead = make_assignment(enterprises[0], bank, role="lead")
     backup = make_assignment(enterprises[0], other_bank, role="backup")
@@ -45,6 +45,9 @@ def _rows_of(run, enterprises, bank, other_bank, user, region):
         to_assignment=backup,
         cause="deadline",
         created_at=timezone.now(),
+    )
+    feedback = BankFeedback.objects.create(
+        assignment=lead, status="contacted", feedback_on=date(2025, 6, 2)
     )
     loans = [make_loan(e, bank) for e in enterprises] + [make_loan(enterprises[0], other_bank)]
     credits = [make_credit(e, bank) for e in enterprises]
@@ -68,6 +71,7 @@ def _rows_of(run, enterprises, bank, other_bank, user, region):
         "exclusion": ListExclusion.objects.filter(run=run).first(),
         "assignment": lead,
         "hand_off": hand_off,
+        "feedback": feedback,
     }
 
 

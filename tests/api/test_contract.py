@@ -142,6 +142,8 @@ CASES = {
     ("assignment-detail", "get"): Read(row="assignment"),
     ("hand-off-list", "get"): Read(),
     ("hand-off-detail", "get"): Read(row="hand_off"),
+    ("feedback-list", "get"): Read(),
+    ("feedback-detail", "get"): Read(row="feedback"),
 }
 
 # Writes on one row (or an action on it): their every-role answers are pinned where the row's

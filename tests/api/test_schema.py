@@ -92,6 +92,7 @@ DETAIL_ROWS = {
     "/api/v1/bank-assignments/{id}/": "assignment",
     "/api/v1/banks/{code}/": "bank",
     "/api/v1/hand-offs/{id}/": "hand_off",
+    "/api/v1/feedback/{id}/": "feedback",
     "/api/v1/credit-snapshots/{id}/": "credit",
     "/api/v1/enterprises/{id}/": "enterprise",
     "/api/v1/imports/{id}/": "batch",

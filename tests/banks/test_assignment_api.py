@@ -59,6 +59,9 @@ def test_staff_see_one_item_per_enterprise_and_role_of_their_region(cast, world)
         "institution_code": "PY-HEAD",
         "status": "pending",
         "due_on": "2099-01-02",
+        "materials_complete_on": None,
+        "decision_due_on": None,
+        "decided_on": None,
         "assigned_at": first["assigned_at"],
     }
     assert data["results"][1]["institution_code"] == "RA-BR"  # a legal person is its own root
@@ -112,7 +115,7 @@ def test_validation_errors_name_the_field(cast, world):
     url = f"{URL}{world['ours'].pk}/feedback/"
     response = client.post(url, {"status": "declined"})
     assert response.status_code == 400
-    assert list(response.json()) == ["reason"]
+    assert sorted(response.json()) == ["decline_reason", "reason"]
     response = client.post(url, {"status": "handed_off"})
     assert response.status_code == 400
     assert list(response.json()) == ["status"]
@@ -134,7 +137,10 @@ def test_a_view_only_token_and_staff_may_not_answer(cast, world):
 
 def test_hand_offs_show_a_bank_only_its_own_side(cast, world):
     client = token_client(world["token"])
-    client.post(f"{URL}{world['ours'].pk}/feedback/", {"status": "declined", "reason": "不符合"})
+    client.post(
+        f"{URL}{world['ours'].pk}/feedback/",
+        {"status": "declined", "decline_reason": "not_eligible", "reason": "不符合"},
+    )
 
     data = client.get("/api/v1/hand-offs/").json()
     assert data["count"] == 1

@@ -78,13 +78,13 @@ def test_declining_needs_a_reason_and_hands_off_at_once(cast):
     lead, backup = make_pair(cast.bank, cast.other_bank, due_on=date(2099, 1, 1))
     overdue, waiting = make_pair(cast.bank, cast.other_bank, due_on=FRI)
     with pytest.raises(ValidationError) as error:
-        record_feedback(cast.officer, lead, "declined", "  ")
+        record_feedback(cast.officer, lead, "declined", "  ", decline_reason="not_eligible")
     assert list(error.value.message_dict) == ["reason"]
     with pytest.raises(ValidationError) as error:
         record_feedback(cast.officer, lead, "handed_off")
     assert list(error.value.message_dict) == ["status"]
 
-    record_feedback(cast.officer, lead, "declined", "资产负债率过高")
+    record_feedback(cast.officer, lead, "declined", "资产负债率过高", decline_reason="not_eligible")
 
     reload(lead, backup)
     assert lead.status == AssignmentStatus.HANDED_OFF
@@ -155,7 +155,7 @@ def test_declined_by_both_is_recorded_and_goes_no_further(cast):
     reload(backup)
     assert backup.status == AssignmentStatus.PENDING
 
-    record_feedback(cast.officer, backup, "declined", "无经营场所")
+    record_feedback(cast.officer, backup, "declined", "无经营场所", decline_reason="not_eligible")
 
     reload(lead, backup)
     assert (lead.status, backup.status) == (

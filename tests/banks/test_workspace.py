@@ -40,7 +40,9 @@ def world(cast):
         cast.other_bank, cast.bank, due_on=add_working_days(today, 3), name="丁农业合作社"
     )
     ra_officer = make_user("ra", Role.BANK_OFFICER, bank=cast.other_bank)
-    record_feedback(ra_officer, handed_lead, "declined", "不符合准入")
+    record_feedback(
+        ra_officer, handed_lead, "declined", "不符合准入", decline_reason="not_eligible"
+    )
     handed_to_us.refresh_from_db()
     return {
         "today": today,
@@ -179,12 +181,20 @@ def test_needs_attention_lists_and_counts(client, cast, world):
         run=latest, enterprise=make_enterprise(name="己企业"), reason=UnplacedReason.NO_SERVING_BANK
     )
     # declined by both: the backup that received 丁 declines too
-    record_feedback(cast.officer, world["handed_to_us"], "declined", "无经营场所")
+    record_feedback(
+        cast.officer, world["handed_to_us"], "declined", "无经营场所", decline_reason="not_eligible"
+    )
     client.force_login(cast.staff)
     response = client.get("/banks/attention/")
     assert response.status_code == 200
     counts = {key: count for key, _label, count in response.context["tabs"]}
-    assert counts == {"overdue": 1, "handed_off": 1, "declined_by_both": 1, "unplaced": 1}
+    assert counts == {
+        "overdue": 1,
+        "decision_overdue": 0,
+        "handed_off": 1,
+        "declined_by_both": 1,
+        "unplaced": 1,
+    }
     assert [a.enterprise.name for a in response.context["page"].object_list] == ["乙贸易有限公司"]
     response = client.get("/banks/attention/", {"kind": "declined_by_both"})
     assert [h.enterprise.name for h in response.context["page"].object_list] == ["丁农业合作社"]
@@ -197,4 +207,10 @@ def test_needs_attention_lists_and_counts(client, cast, world):
         assert client.get("/banks/attention/").status_code == 403
     client.force_login(cast.outsider_staff)
     counts = {key: c for key, _label, c in client.get("/banks/attention/").context["tabs"]}
-    assert counts == {"overdue": 0, "handed_off": 0, "declined_by_both": 0, "unplaced": 0}
+    assert counts == {
+        "overdue": 0,
+        "decision_overdue": 0,
+        "handed_off": 0,
+        "declined_by_both": 0,
+        "unplaced": 0,
+    }

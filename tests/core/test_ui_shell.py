@@ -23,6 +23,8 @@ MENU = {
     "/banks/attention/": "待关注",
     "/visits/new/": "记录走访",
     "/visits/mine/": "我的走访",
+    "/visits/due/": "待走访",
+    "/visits/items/": "问题协调",
     "/jobs/": "后台任务",
     "/api/v1/docs/": "接口文档",
     "/history/": "变更历史",
@@ -50,14 +52,22 @@ def test_each_role_sees_only_the_menu_entries_it_can_use(cast):
         "/banks/attention/",
         "/visits/new/",
         "/visits/mine/",
+        "/visits/due/",
+        "/visits/items/",
         "/jobs/",
     ]
-    visits = ["/visits/new/", "/visits/mine/"]
+    visits = ["/visits/new/", "/visits/mine/", "/visits/due/", "/visits/items/"]
     assert menu_of(cast.township) == ["/enterprises/", "/lists/", "/dashboards/", *visits]
-    assert menu_of(cast.regulator) == ["/enterprises/", "/lists/", "/dashboards/"]
+    assert menu_of(cast.regulator) == ["/enterprises/", "/lists/", "/dashboards/", "/visits/items/"]
     # A bank officer's scope is its branches, not a region: region dashboards would be absurd.
     assert menu_of(cast.officer) == ["/enterprises/", "/lists/", "/banks/workspace/", *visits]
-    assert menu_of(cast.partner) == ["/enterprises/", "/lists/", "/dashboards/", "/api/v1/docs/"]
+    assert menu_of(cast.partner) == [
+        "/enterprises/",
+        "/lists/",
+        "/dashboards/",
+        "/visits/items/",
+        "/api/v1/docs/",
+    ]
 
 
 def test_the_menu_labels_are_chinese(cast):

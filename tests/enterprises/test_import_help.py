@@ -18,7 +18,7 @@ from enterprises.importing import import_file
 from enterprises.importing.specs import SPECS
 from enterprises.models import ImportBatch
 from tests.enterprises.helpers import REGISTRY_HEADER, registry_rows, write_csv
-from tests.factories import make_enterprise
+from tests.factories import make_assignment, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +253,9 @@ def test_the_template_of_every_kind_has_the_contract_headers(client, cast, kind)
 def test_the_example_row_of_every_template_passes_a_dry_run(
     client, cast, kind, django_capture_on_commit_callbacks
 ):
-    make_enterprise(name="平阳示例有限公司")
+    enterprise = make_enterprise(name="平阳示例有限公司")
+    if kind == "feedback":  # a bank answers only on an enterprise it was assigned
+        make_assignment(enterprise, cast.bank)
     client.force_login(cast.staff)
     response = client.get(reverse("enterprises:import_template", args=[kind]))
     upload = SimpleUploadedFile(f"{kind}.xlsx", response.content, content_type=XLSX)

@@ -50,3 +50,4 @@ def test_every_kind_is_registered_by_the_app_that_owns_its_table():
     assert SPECS["registry"].apply.__module__ == "enterprises.imports"
     assert SPECS["loans"].resolve.__module__ == "loans.imports"
     assert SPECS["banks"].resolve.__module__ == "banks.imports"
+    assert SPECS["feedback"].apply.__module__ == "banks.imports"

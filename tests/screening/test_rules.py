@@ -183,7 +183,7 @@ def test_a_run_covers_only_its_county(engine):
     assert outside.pk not in members(run, "active")
 
 
-def test_reserve_pool_stays_empty_without_a_financing_need_source(engine):
+def test_reserve_pool_stays_empty_without_a_financing_need(engine):
     active_firm()
     run = rebuild(engine)
     assert members(run, "reserve") == set()

@@ -2,7 +2,12 @@
 application list → five standards → recommendation list (推荐清单)."""
 
 from .items import CoordinationItem
-from .recommendations import Application, Recommendation, RecommendationBatch
+from .recommendations import (
+    Application,
+    Recommendation,
+    RecommendationBatch,
+    RecommendationRules,
+)
 from .visits import Campaign, DueVisit, Visit
 
 __all__ = [
@@ -12,5 +17,6 @@ __all__ = [
     "DueVisit",
     "Recommendation",
     "RecommendationBatch",
+    "RecommendationRules",
     "Visit",
 ]

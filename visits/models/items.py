@@ -41,6 +41,7 @@ class CoordinationItem(Versioned, CoordinationRecord):
         null=True,
         blank=True,
         related_name="coordination_items",
+        db_index=False,  # item_owner_bank_idx leads with it
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,6 +59,7 @@ class CoordinationItem(Versioned, CoordinationRecord):
         _("level"), max_length=10, choices=ItemLevel.choices, default=ItemLevel.COUNTY
     )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    escalation_reason = models.TextField(_("reason for escalation"), blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -88,10 +90,27 @@ class CoordinationItem(Versioned, CoordinationRecord):
                 name="item_open_age_idx",
                 condition=~Q(status=ItemStatus.RESOLVED),
             ),
+            # items_from_visit: is this problem already open for the enterprise?
+            models.Index(
+                fields=["enterprise", "problem"],
+                name="item_open_problem_idx",
+                condition=~Q(status=ItemStatus.RESOLVED),
+            ),
+            # A bank officer's "my items": WHERE owner_bank_id IN (branches).
+            models.Index(fields=["owner_bank", "created_at"], name="item_owner_bank_idx"),
         ]
 
     def __str__(self):
         return f"{self.enterprise.name} · {self.get_problem_display()}"
+
+    @property
+    def is_open(self):
+        return self.status != ItemStatus.RESOLVED
+
+    @property
+    def owner_label(self):
+        """Who must act: the bank branch, else the department (names, for screens)."""
+        return self.owner_bank.name if self.owner_bank_id else self.owner_department
 
     @classmethod
     def scope_q(cls, scope):

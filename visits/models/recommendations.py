@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from banks.models import bank_rows_scope_q
+from banks.models import bank_rows_scope_q, region_rows_scope_q
 from core.locking import Versioned
 from core.records import CoordinationRecord
 from enterprises.models import AMOUNT, enterprise_scope_q
@@ -66,6 +66,14 @@ class Application(Versioned, CoordinationRecord):
         verbose_name = _("application-list entry")
         verbose_name_plural = _("application list")
         ordering = ["created_at", "id"]
+        constraints = [
+            # One open entry per enterprise: a later visit updates it instead of adding one.
+            models.UniqueConstraint(
+                fields=["enterprise"],
+                condition=Q(status__in=["pending", "checked"]),
+                name="application_one_open",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.enterprise.name} · {self.get_status_display()}"
@@ -188,3 +196,31 @@ class Recommendation(CoordinationRecord):
     @classmethod
     def scope_q(cls, scope):
         return bank_rows_scope_q(scope)
+
+
+class RecommendationRules(CoordinationRecord):
+    """A county's five-standards rules (defaults apply to a county without its own row):
+    how many months an enterprise must have been established to count as 合规持续经营."""
+
+    DEFAULT_MIN_MONTHS = 12
+
+    region = models.OneToOneField(
+        "enterprises.Region",
+        verbose_name=_("county"),
+        on_delete=models.CASCADE,
+        related_name="recommendation_rules",
+    )
+    min_months_established = models.PositiveSmallIntegerField(
+        _("months established at least"), default=DEFAULT_MIN_MONTHS
+    )
+
+    class Meta:
+        verbose_name = _("recommendation rules")
+        verbose_name_plural = _("recommendation rules")
+
+    def __str__(self):
+        return str(self.region)
+
+    @classmethod
+    def scope_q(cls, scope):
+        return region_rows_scope_q(scope)

@@ -185,6 +185,9 @@ class DueVisit(models.Model):
         related_name="due_visits",
     )
     due_on = models.DateField(_("due on"))
+    # The day the visit became due (the source visit's date, the campaign's launch): a visit
+    # dated on or after it closes it; an older visit, recorded late, does not.
+    opened_on = models.DateField(_("due since"), null=True, blank=True)
     round = models.CharField(_("round"), max_length=10, choices=VisitRound.choices)
     reason = models.CharField(_("reason"), max_length=10, choices=DueReason.choices)
     source_visit = models.ForeignKey(

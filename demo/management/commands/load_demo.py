@@ -3,9 +3,9 @@ import tempfile
 from django.core.management.base import BaseCommand, CommandError
 
 from core import jobs
+from demo import feedback2, followitems, recommend, visitform
 from demo import services as demo
 from demo import timeline as demo_timeline
-from demo import visitform
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 
@@ -47,4 +47,7 @@ class Command(BaseCommand):
         if job.error:
             raise CommandError(job.error)
         self.stdout.write(f"demo: visits recorded: {visitform.load()}")
+        self.stdout.write(f"demo: follow-ups: {followitems.load()}")
+        self.stdout.write(f"demo: recommendations: {recommend.load()}")
+        self.stdout.write(f"demo: feedback: {feedback2.load()}")
         demo_timeline.load(self.stdout)  # a rich enterprise timeline (demo/timeline.py)
