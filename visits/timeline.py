@@ -149,7 +149,7 @@ def _raised(user, item):
             _("due {day}").format(day=item.due_on.isoformat()) if item.due_on else "",
             shorten(item.description),
         ),
-        "url": link("visits:item_detail", item.pk),
+        "url": link("visits:item", item.pk),
     }
 
 
@@ -157,7 +157,7 @@ def _item_step(item, title, detail):
     return {
         "title": title.format(problem=label(ProblemType, item.problem)),
         "detail": shorten(detail),
-        "url": link("visits:item_detail", item.pk),
+        "url": link("visits:item", item.pk),
     }
 
 

@@ -15,9 +15,7 @@ def test_the_demo_enterprises_have_a_rich_timeline(regions):
     banker, credited, newcomer = timeline_enterprises()
     staff = User.objects.get(username="taskforce")
     sources = {e.source for e in timeline(credited, staff)[0]}
-    assert {"registered", "imports", "first_screening", "assignments", "feedback", "loans"} <= (
-        sources
-    )
+    assert {"registered", "imports", "assignments", "feedback", "loans"} <= (sources)
     # The banker reads it too (its own branch's rows).
     assert {"assignments", "feedback", "loans"} <= {e.source for e in timeline(credited, banker)[0]}
     # The newcomer's first loan moved it between lists: the second run's diff.

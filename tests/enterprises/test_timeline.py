@@ -151,8 +151,15 @@ def history(cast, firm, worker):
     backup = make_assignment(firm, other, "backup")
     lead.township_worker = worker
     lead.save()
-    BankFeedback.objects.create(assignment=lead, status="declined", reason="抵押物不足")
-    BankFeedback.objects.create(assignment=backup, status="contacted", reason=f"{OTHER} 已联系")
+    BankFeedback.objects.create(
+        assignment=lead, status="declined", reason="抵押物不足", feedback_on=date(2025, 4, 9)
+    )
+    BankFeedback.objects.create(
+        assignment=backup,
+        status="contacted",
+        reason=f"{OTHER} 已联系",
+        feedback_on=date(2025, 4, 20),
+    )
     HandOff.objects.create(
         enterprise=firm,
         from_assignment=lead,
@@ -388,7 +395,7 @@ def grow(firm, cast, worker, n):
         Visit.objects.create(
             enterprise=firm, visited_on=day, township_worker=worker, bank=cast.bank, has_need=False
         )
-        BankFeedback.objects.create(assignment=lead, status="contacted")
+        BankFeedback.objects.create(assignment=lead, status="contacted", feedback_on=day)
         make_loan(firm, cast.bank, disbursed_on=day, matures_on=day + timedelta(days=365))
         CreditApproval.objects.create(
             bank=cast.bank,
