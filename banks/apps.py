@@ -11,6 +11,8 @@ class BanksConfig(AppConfig):
 
         from .imports import register_kinds
         from .models import BankAssignment
+        from .timeline import register_sources
 
         register_kinds()
         register_bank_link(BankAssignment, "assigned")
+        register_sources()

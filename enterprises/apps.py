@@ -11,6 +11,8 @@ class EnterprisesConfig(AppConfig):
 
         from .imports import register_kinds
         from .services.uploads import settle_batches_of_lost_jobs
+        from .timeline import register_sources
 
         register_kinds()
+        register_sources()
         jobs_lost.connect(settle_batches_of_lost_jobs, dispatch_uid="import-batches-of-lost-jobs")

@@ -7,6 +7,7 @@ app_name = "enterprises"
 urlpatterns = [
     path("", views.enterprise_list, name="list"),
     path("<int:pk>/", views.enterprise_detail, name="detail"),
+    path("<int:pk>/timeline/", views.enterprise_timeline, name="timeline"),
     path("imports/", views.import_list, name="import_list"),
     path("imports/new/", views.import_upload, name="import_upload"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),

@@ -29,6 +29,7 @@ from .services.uploads import (
     create_batch_from_upload,
     enqueue_import,
 )
+from .timeline import DEFAULT_LIMIT, MAX_LIMIT, clamp_limit, timeline
 
 
 def get_enterprise_for_user(request, pk, action="view"):
@@ -81,8 +82,28 @@ def enterprise_detail(request, pk):
         "loans": loans.select_related("bank", "batch")[:20],
         "loans_elsewhere": loans_elsewhere,
         "can_import": user.scope.allows("import"),
+        **timeline_context(request, enterprise),
     }
     return render(request, "enterprises/enterprise_detail.html", context)
+
+
+def timeline_context(request, enterprise):
+    """The enterprise's timeline as the user may read it: the newest ``limit`` events."""
+    limit = clamp_limit(request.GET.get("limit", DEFAULT_LIMIT))
+    events, has_more = timeline(enterprise, request.user, limit)
+    return {
+        "timeline": events,
+        "timeline_more": min(limit + DEFAULT_LIMIT, MAX_LIMIT) if has_more else None,
+        "timeline_capped": has_more and limit >= MAX_LIMIT,
+    }
+
+
+@login_required
+def enterprise_timeline(request, pk):
+    """The timeline part of the enterprise page, for htmx's "more" (a larger ``limit``)."""
+    enterprise = get_enterprise_for_user(request, pk)
+    context = {"enterprise": enterprise, **timeline_context(request, enterprise)}
+    return render(request, "enterprises/_timeline.html", context)
 
 
 # --- Imports ----------------------------------------------------------------------------

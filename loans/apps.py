@@ -15,6 +15,7 @@ class LoansConfig(AppConfig):
         from .models import CreditSnapshot, Loan
         from .panels import attention_panel, workspace_panel
         from .services.stages import recompute_after_import
+        from .timeline import register_sources
 
         register_kinds()
         register_bank_link(Loan, "borrowing")
@@ -22,3 +23,4 @@ class LoansConfig(AppConfig):
         batch_applied.connect(recompute_after_import, dispatch_uid="loans.recompute_after_import")
         register_workspace_panel("loans", "loans/_workspace_panel.html", workspace_panel)
         register_attention_panel("loans", "loans/_attention_panel.html", attention_panel)
+        register_sources()

@@ -11,5 +11,7 @@ class ScreeningConfig(AppConfig):
 
         from . import jobs  # noqa: F401  (registers the job handler)
         from .signals import rebuild_after_import
+        from .timeline import register_sources
 
         batch_applied.connect(rebuild_after_import, dispatch_uid="screening.rebuild_after_import")
+        register_sources()

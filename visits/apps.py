@@ -12,5 +12,7 @@ class VisitsConfig(AppConfig):
             recommendation_receivers,  # noqa: F401
         )
         from .imports import register_kinds
+        from .timeline import register_sources
 
         register_kinds()
+        register_sources()

@@ -34,6 +34,9 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         # The recommendation step (demo/recommend.py) rebuilds the lists for the reserve pool.
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
+        # demo/timeline.py: two loans, then the lists again (a diff for the timeline).
+        ("screening.rebuild", "succeeded"),
+        ("dashboards.refresh", "succeeded"),
     ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
     assert applied == {*demo.IMPORT_ORDER, "feedback"}  # + a bank's file (demo/feedback2.py)

@@ -104,4 +104,6 @@ def test_the_reasons_panel_keeps_the_officers_own_first_loan_date(client, cast):
     make_loan(firm, cast.bank, disbursed_on=date(2025, 2, 4), loan_no="PY-FIRST-1")
     rebuild()
     body = page(client, cast.officer, firm)
-    assert body.count("2025-02-04") == 2  # the loan table and the first-loan reason
+    panels = body[: body.index('<section id="timeline"')]  # the timeline repeats both
+    assert panels.count("2025-02-04") == 2  # the loan table and the first-loan reason
+    assert "2025-02-04" in body[len(panels) :]

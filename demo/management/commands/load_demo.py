@@ -7,6 +7,7 @@ from demo import api14, feedback2, followitems, recommend, visitform
 from demo import dashboards as demo_dashboards
 from demo import loans as demo_loans
 from demo import services as demo
+from demo import timeline as demo_timeline
 from enterprises.models import Enterprise, Region
 from enterprises.signals import batch_applied
 
@@ -53,4 +54,5 @@ class Command(BaseCommand):
         self.stdout.write(f"demo: feedback: {feedback2.load()}")
         self.stdout.write(f"demo: {demo_loans.load()}")
         self.stdout.write(f"demo: visits, recommendations, approvals: {api14.load()}")
+        demo_timeline.load(self.stdout)  # a rich enterprise timeline (demo/timeline.py)
         demo_dashboards.load(self.stdout)  # last: figures over every step's rows
