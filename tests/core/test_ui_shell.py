@@ -21,6 +21,7 @@ MENU = {
     "/banks/": "银行机构",
     "/banks/matching/": "双线对接",
     "/banks/attention/": "待关注",
+    "/visits/applications/": "推荐清单",
     "/visits/new/": "记录走访",
     "/visits/mine/": "我的走访",
     "/visits/due/": "待走访",
@@ -50,6 +51,7 @@ def test_each_role_sees_only_the_menu_entries_it_can_use(cast):
         "/banks/",
         "/banks/matching/",
         "/banks/attention/",
+        "/visits/applications/",
         "/visits/new/",
         "/visits/mine/",
         "/visits/due/",
@@ -57,14 +59,16 @@ def test_each_role_sees_only_the_menu_entries_it_can_use(cast):
         "/jobs/",
     ]
     visits = ["/visits/new/", "/visits/mine/", "/visits/due/", "/visits/items/"]
-    assert menu_of(cast.township) == ["/enterprises/", "/lists/", "/dashboards/", *visits]
-    assert menu_of(cast.regulator) == ["/enterprises/", "/lists/", "/dashboards/", "/visits/items/"]
+    lists = ["/enterprises/", "/lists/", "/dashboards/", "/visits/applications/"]
+    assert menu_of(cast.township) == [*lists, *visits]
+    assert menu_of(cast.regulator) == [*lists, "/visits/items/"]
     # A bank officer's scope is its branches, not a region: region dashboards would be absurd.
     assert menu_of(cast.officer) == ["/enterprises/", "/lists/", "/banks/workspace/", *visits]
     assert menu_of(cast.partner) == [
         "/enterprises/",
         "/lists/",
         "/dashboards/",
+        "/visits/applications/",
         "/visits/items/",
         "/api/v1/docs/",
     ]
