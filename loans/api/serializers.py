@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ..choices import Guarantee, LoanProduct
 from ..models import CreditApproval, CreditSnapshot, Loan
 
 
@@ -46,6 +47,9 @@ class CreditSnapshotSerializer(serializers.ModelSerializer):
 class CreditApprovalSerializer(serializers.ModelSerializer):
     uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     bank_code = serializers.CharField(source="bank_id", read_only=True)
+    # Both are optional on an approval: "" when the bank did not say (the schema must allow it).
+    product = serializers.ChoiceField(LoanProduct.choices, allow_blank=True, read_only=True)
+    guarantee = serializers.ChoiceField(Guarantee.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = CreditApproval

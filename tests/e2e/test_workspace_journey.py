@@ -1,10 +1,10 @@
 """Journey 3, in part — a bank officer on a phone (375×812): the home page is the workspace of
 the branch's enterprises with their feedback deadlines, nothing of another bank's; one-click
-feedback on a row (已联系, then 已授信) changes the row's status in place.
+feedback on a row (已联系, then 已受理) changes the row's status in place.
 
-Not covered yet, because the screens do not exist on this branch (issue 14): recording a visit
-with a financing need, and the offline draft kept while the network is down and sent once it
-is back.
+Then the officer records a credit approval from the workspace's button, on
+the same phone screen. The visit with a financing need and its offline draft are
+tests/e2e/test_visit_journey.py.
 """
 
 import re
@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from banks.choices import AssignmentStatus, FeedbackStatus
 from banks.models import BankFeedback
+from loans.models import CreditApproval
 from core.workdays import add_working_days
 from tests.e2e.conftest import PHONE
 from tests.factories import PINGYANG_TOWN, make_assignment, make_enterprise
@@ -66,7 +67,7 @@ def test_officer_workspace_on_a_phone_with_one_click_feedback(page, live_server,
     first = mine[0]
     row = page.locator(f"#assignment-{first.pk}")
     url = page.url
-    for status in (FeedbackStatus.CONTACTED, FeedbackStatus.CREDITED):
+    for status in (FeedbackStatus.CONTACTED, FeedbackStatus.ACCEPTED):
         row.get_by_role("combobox", name=gettext("Feedback")).select_option(status.value)
         row.get_by_role("textbox", name=gettext("Reason or note")).fill(f"{status.label}：电话确认")
         row.get_by_role("button", name=gettext("Answer")).click()
@@ -76,7 +77,7 @@ def test_officer_workspace_on_a_phone_with_one_click_feedback(page, live_server,
         first.refresh_from_db()
         assert first.status == status
     assert list(BankFeedback.objects.filter(assignment=first).values_list("status", flat=True)) == [
-        FeedbackStatus.CREDITED,
+        FeedbackStatus.ACCEPTED,
         FeedbackStatus.CONTACTED,
     ]
     # the clock stopped: no working days left shown any more
@@ -85,10 +86,21 @@ def test_officer_workspace_on_a_phone_with_one_click_feedback(page, live_server,
     # after a reload the answer stays, and the other rows still await contact
     page.goto(f"{live_server.url}{reverse('banks:workspace')}")
     expect(page.locator(f"#assignment-{first.pk} td").nth(3)).to_have_text(
-        str(FeedbackStatus.CREDITED.label)
+        str(FeedbackStatus.ACCEPTED.label)
     )
     for assignment in mine[1:]:
         expect(page.locator(f"#assignment-{assignment.pk} td").nth(3)).to_have_text(
             str(AssignmentStatus.PENDING.label)
         )
     shot(page, "journey3-workspace-phone")
+
+    # a credit approval for that enterprise, recorded from the workspace on the phone
+    page.locator("#workspace-record-approval").click()
+    page.get_by_label(gettext("Enterprise")).select_option(str(first.enterprise.pk))
+    page.get_by_label(gettext("Approval number")).fill("SX-2026-0001")
+    page.get_by_label(gettext("Amount (10k yuan)")).fill("300")
+    page.get_by_role("button", name=gettext("Save")).click()
+    approval = CreditApproval.objects.get(bank=cast.bank, approval_no="SX-2026-0001")
+    assert approval.enterprise == first.enterprise and str(approval.amount) == "300.000000"
+    assert approval.approved_on == timezone.localdate()
+    shot(page, "journey3-approval-phone")
