@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -237,11 +237,12 @@ def record_visit(user, data, client_key=None):
     _apply_team(visit, team_defaults(user, enterprise), cleaned)
 
     def save():
-        with transaction.atomic():  # a savepoint: a lost race leaves the outer one usable
-            visit.save()
+        visit.save()
         visit_recorded.send(sender=Visit, visit=visit, user=user, created=True)
         return visit
 
+    # A lost race on the client_key index rolls back scoped_save's own transaction (or its
+    # savepoint, inside a caller's transaction), so the winner's row can be read after it.
     try:
         return scoped_save(user, Action.VISIT, save), True
     except IntegrityError:
