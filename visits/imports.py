@@ -274,9 +274,9 @@ def raise_items(run):
     if "problems" in run.present_fields:
         run.sql(
             f"INSERT INTO {items} (enterprise_id, visit_id, problem, description, "
-            "owner_department, status, level, resolution, created_by_id, created_at, batch_id, "
-            "version) "
-            "SELECT s.enterprise_id, min(s.visit_id), p.value, '', '', %s, %s, '', %s, %s, %s, 1 "
+            "owner_department, status, level, resolution, escalation_reason, created_by_id, "
+            "created_at, batch_id, version) "
+            "SELECT s.enterprise_id, min(s.visit_id), p.value, '', '', %s, %s, '', '', %s, %s, %s, 1 "
             f"FROM {stage} s, {_json_elements('s.problems', 'p')} "
             "WHERE s.problems IS NOT NULL "
             f"AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.enterprise_id = s.enterprise_id "

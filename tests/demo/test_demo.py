@@ -34,12 +34,18 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         # The recommendation step (demo/recommend.py) rebuilds the lists for the reserve pool.
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
+        # demo/api14.py: the visits, recommendations and approvals files, each imported like
+        # any other (the lists rebuilt, the dashboards refreshed after the import and the lists).
+        *[("screening.rebuild", "succeeded"), *[("dashboards.refresh", "succeeded")] * 2] * 3,
         # demo/timeline.py: two loans, then the lists again (a diff for the timeline).
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
+        # the dashboards' demo step, last: the landing figures over every step's rows
+        ("dashboards.refresh", "succeeded"),
     ]
     applied = set(ImportBatch.objects.filter(status="applied").values_list("kind", flat=True))
-    assert applied == {*demo.IMPORT_ORDER, "feedback"}  # + a bank's file (demo/feedback2.py)
+    # + a bank's feedback file (demo/feedback2.py) and the coordination files (demo/api14.py)
+    assert applied == {*demo.IMPORT_ORDER, "feedback", "visits", "recommendations", "approvals"}
     assert Enterprise.objects.count() == 400
     assert Loan.objects.exists()
     assert ScreeningRun.objects.filter(is_current=True).exists()

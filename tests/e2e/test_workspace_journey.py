@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 
 from banks.choices import AssignmentStatus, FeedbackStatus
 from banks.models import BankFeedback
-from loans.models import CreditApproval
 from core.workdays import add_working_days
+from loans.models import CreditApproval
 from tests.e2e.conftest import PHONE
 from tests.factories import PINGYANG_TOWN, make_assignment, make_enterprise
 

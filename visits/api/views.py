@@ -17,6 +17,7 @@ from enterprises.models import Enterprise
 
 from ..choices import VisitMethod, VisitRound
 from ..models import Application, CoordinationItem, Recommendation, Visit
+from ..services.items import update_item
 from ..services.visits import EDITABLE_FIELDS, record_visit, update_visit
 from .filters import ApplicationFilter, CoordinationItemFilter, RecommendationFilter, VisitFilter
 from .serializers import (
@@ -25,11 +26,6 @@ from .serializers import (
     RecommendationSerializer,
     VisitSerializer,
 )
-
-try:
-    from ..services.items import update_item
-except ImportError:  # until the items service lands
-    from .interim import update_item
 
 
 @extend_schema_view(
