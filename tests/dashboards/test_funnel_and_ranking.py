@@ -26,7 +26,9 @@ def world(cast):
 
 
 def feedback(assignment, status, day, reason=""):
-    row = BankFeedback.objects.create(assignment=assignment, status=status, reason=reason)
+    row = BankFeedback.objects.create(
+        assignment=assignment, status=status, reason=reason, feedback_on=day
+    )
     given_at(row, day)
     return row
 

@@ -46,6 +46,8 @@ def test_every_kind_is_registered_by_the_app_that_owns_its_table():
         "credit": "loans",
         "loans": "loans",
         "banks": "banks",
+        "approvals": "loans",
+        "recommendations": "visits",
     }
     assert SPECS["registry"].apply.__module__ == "enterprises.imports"
     assert SPECS["loans"].resolve.__module__ == "loans.imports"

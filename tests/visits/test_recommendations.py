@@ -334,7 +334,8 @@ def test_the_bank_officer_sees_pushed_recommendations_in_the_workspace(cast):
     elsewhere = approved(cast, make_bank(code="ELSE", name="别家银行"))
     push_recommendations(cast.staff, [pushed.pk, elsewhere.pk])
     text = _client(cast.officer).get(reverse("banks:workspace")).content.decode()
-    section = text[text.index('id="recommended-to-us"') :]
+    start = text.index('id="recommended-to-us"')
+    section = text[start : text.index("</section>", start)]
     assert pushed.enterprise.name in section
     assert waiting.enterprise.name not in section  # not pushed yet
     assert elsewhere.enterprise.name not in section  # another bank's
