@@ -231,6 +231,9 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "enterprises.choices.ImportStatus",
         "RegistrationStatusEnum": "enterprises.choices.RegistrationStatus",
         "ProblemTypeEnum": "visits.choices.ProblemType",
+        # loans, approvals, visits (acceptable guarantees) and bank feedback share these two
+        "GuaranteeEnum": "loans.choices.Guarantee",
+        "ProductEnum": "loans.choices.LoanProduct",
     },
 }
 
