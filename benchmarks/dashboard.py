@@ -174,10 +174,13 @@ def build_coordination(c, first_id, entities, visits, recommendations, approvals
         [first_id, entities // 5],
     )
     c.execute(
-        """INSERT INTO banks_bankfeedback (assignment_id, status, reason, created_at)
+        """INSERT INTO banks_bankfeedback
+             (assignment_id, status, reason, decline_reason, created_at, feedback_on)
            SELECT a.id, CASE WHEN mod(a.id, 6) = 0 THEN 'declined' ELSE 'contacted' END,
                   CASE WHEN mod(a.id, 6) = 0 THEN (ARRAY['经营不稳定', '无抵押', '负债过高'])[1 + mod(a.id, 3)::int] ELSE '' END,
-                  (a.due_on + (mod(a.id, 12) - 6)::int)::timestamp AT TIME ZONE 'Asia/Shanghai'
+                  CASE WHEN mod(a.id, 6) = 0 THEN (ARRAY['poor_operation', 'insufficient_collateral', 'poor_credit'])[1 + mod(a.id, 3)::int] ELSE '' END,
+                  (a.due_on + (mod(a.id, 12) - 6)::int)::timestamp AT TIME ZONE 'Asia/Shanghai',
+                  a.due_on + (mod(a.id, 12) - 6)::int
            FROM banks_bankassignment a WHERE mod(a.id, 4) <> 0"""
     )
     c.execute(
@@ -240,7 +243,7 @@ SELECT
 # recommendation → the same branch's credit and loan.
 RANKING_SQL = """
 WITH e AS (SELECT id FROM enterprises_enterprise WHERE region_id LIKE '3303%%'),
-fb AS (SELECT assignment_id, MIN((created_at AT TIME ZONE 'Asia/Shanghai')::date) AS first_day,
+fb AS (SELECT assignment_id, MIN(feedback_on) AS first_day,
               BOOL_OR(status = 'declined') AS declined
        FROM banks_bankfeedback GROUP BY 1),
 asg AS (SELECT a.bank_id, COUNT(*) FILTER (WHERE a.due_on BETWEEN %(start)s AND %(end)s) AS due,

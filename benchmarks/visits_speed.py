@@ -103,8 +103,11 @@ def build(entities, visits):
                 [role, heavy],
             )
         c.execute(
-            """INSERT INTO banks_bankfeedback (status, reason, created_at, assignment_id)
-               SELECT 'contacted', '', a.assigned_at + interval '3 days', a.id
+            """INSERT INTO banks_bankfeedback (status, reason, created_at, feedback_on,
+                                               assignment_id)
+               SELECT 'contacted', '', a.assigned_at + interval '3 days',
+                      ((a.assigned_at + interval '3 days') AT TIME ZONE 'Asia/Shanghai')::date,
+                      a.id
                FROM banks_bankassignment a WHERE a.role = 'lead'"""
         )
         c.execute(
@@ -137,9 +140,9 @@ def build(entities, visits):
         c.execute(
             """INSERT INTO visits_coordinationitem
                  (version, problem, description, owner_department, status, level, resolution,
-                  created_at, enterprise_id, visit_id)
+                  escalation_reason, created_at, enterprise_id, visit_id)
                SELECT 1, 'collateral', '抵押物不足', '县金融办',
-                      CASE WHEN mod(id, 2) = 0 THEN 'resolved' ELSE 'open' END, 'county', '',
+                      CASE WHEN mod(id, 2) = 0 THEN 'resolved' ELSE 'open' END, 'county', '', '',
                       now() - interval '10 days', enterprise_id, id
                FROM visits_visit WHERE mod(id, 5) = 0"""
         )
@@ -192,15 +195,17 @@ def build(entities, visits):
         c.execute(
             """INSERT INTO visits_coordinationitem
                  (version, problem, description, owner_department, status, level, resolution,
-                  resolved_at, created_at, enterprise_id)
-               SELECT 1, 'rate', '利率偏高', '县金融办', 'resolved', 'county', '已协调',
+                  escalation_reason, resolved_at, created_at, enterprise_id)
+               SELECT 1, 'rate', '利率偏高', '县金融办', 'resolved', 'county', '已协调', '',
                       now() - n * interval '5 days', now() - n * interval '6 days', %s
                FROM generate_series(1, 30) n""",
             [heavy],
         )
         c.execute(
-            """INSERT INTO banks_bankfeedback (status, reason, created_at, assignment_id)
-               SELECT 'needs_coordination', '需协调担保', now() - n * interval '4 days', a.id
+            """INSERT INTO banks_bankfeedback (status, reason, created_at, feedback_on,
+                                               assignment_id)
+               SELECT 'needs_coordination', '需协调担保', now() - n * interval '4 days',
+                      ((now() - n * interval '4 days') AT TIME ZONE 'Asia/Shanghai')::date, a.id
                FROM banks_bankassignment a, generate_series(1, 30) n
                WHERE a.enterprise_id = %s AND a.role = 'lead'""",
             [heavy],

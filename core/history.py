@@ -227,11 +227,25 @@ def entries_for(obj):
     )
 
 
-def _display(field, value):
+def _display(field, value, codes=None):
+    """``value`` of ``field`` in words; ``codes`` ((code, label) pairs) names the codes a JSON
+    list or {code: yes/no} field holds (the model's ``history_choices``)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if codes is not None and isinstance(value, str) and value[:1] in "[{":
+        try:
+            value = json.loads(value)  # django-auditlog keeps a JSON field's value as JSON text
+        except ValueError:
+            pass
+    if codes is not None and isinstance(value, (list, dict)):
+        labels = dict(codes)
+        if isinstance(value, list):
+            return "、".join(str(labels.get(code, code)) for code in value) or "—"
+        return "；".join(
+            f"{labels.get(code, code)}：{_display(None, ticked)}" for code, ticked in value.items()
+        )
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)  # JSON fields (rule set weights)
     choices = dict(getattr(field, "flatchoices", None) or [])
@@ -256,7 +270,10 @@ def describe_changes(entry):
             rows.append((label, "", f"{sign} {objects}"))
             continue
         before, after = [*values, None, None][:2]
-        rows.append((label, _display(field, before), _display(field, after)))
+        codes = getattr(model, "history_choices", {}).get(name)
+        if callable(codes):
+            codes = codes()
+        rows.append((label, _display(field, before, codes), _display(field, after, codes)))
     return rows
 
 

@@ -13,8 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import F
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from banks.choices import FeedbackStatus
+from banks.choices import DeclineReason, FeedbackStatus
 from banks.models import Bank, BankAssignment, BankFeedback, HandOff
 
 from .services import RATE_QUANTUM, Sources, _fetch, _sql, average_days, bank_conversion
@@ -36,6 +37,14 @@ DAYS_FIELDS = ("avg_days_to_loan",)
 DECIMAL_FIELDS = (*RATE_FIELDS, *DAYS_FIELDS)
 
 
+def decline_reason_label(code):
+    """The label of a decline reason code, in the reader's language (stored results keep only
+    the code); "No reason given" for declines without one."""
+    if code in DeclineReason.values:
+        return DeclineReason(code).label
+    return code or _("No reason given")
+
+
 def _rate(numerator, denominator):
     if not denominator:
         return None
@@ -55,7 +64,7 @@ def _feedback_figures(user, prefix, start, end):
         BankFeedback.objects.restrict(user)
         .filter(assignment__enterprise__region__code__startswith=prefix)
         .order_by()
-        .values("assignment_id", "status", day=TruncDate("created_at"))
+        .values("assignment_id", "status", day=F("feedback_on"))
     )
     as_sql, as_params = assignments
     fb_sql, fb_params = feedback
@@ -97,7 +106,8 @@ def _feedback_figures(user, prefix, start, end):
 
 
 def _decline_reasons(user, prefix, start, end):
-    """{branch: {reason: count}} of the declines given in the period."""
+    """{branch: {reason code: count}} of the declines given in the period ("" when a decline
+    carries no code, as imported ones before the codes may)."""
     sql, params = _sql(
         BankFeedback.objects.restrict(user)
         .filter(
@@ -105,11 +115,11 @@ def _decline_reasons(user, prefix, start, end):
             status=FeedbackStatus.DECLINED,
         )
         .order_by()
-        .values("reason", bank=F("assignment__bank_id"), day=TruncDate("created_at"))
+        .values("decline_reason", bank=F("assignment__bank_id"), day=F("feedback_on"))
     )
     rows = _fetch(
-        f"""SELECT x.bank, x.reason, COUNT(*) FROM {sql} x
-            WHERE x.day BETWEEN %s AND %s GROUP BY x.bank, x.reason""",
+        f"""SELECT x.bank, x.decline_reason, COUNT(*) FROM {sql} x
+            WHERE x.day BETWEEN %s AND %s GROUP BY x.bank, x.decline_reason""",
         [*params, start, end],
     )
     reasons = defaultdict(dict)

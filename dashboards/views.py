@@ -13,6 +13,7 @@ from enterprises.choices import EntityType, IndustrySection
 from .exports import workbook_bytes
 from .forms import StatsParamsForm, region_in_scope
 from .funnel import compute_funnel
+from .ranking import decline_reason_label
 from .snapshots import compute_dashboard, compute_ranking, compute_stats
 
 # (key, column title) of the KPI columns of every dashboard table.
@@ -209,7 +210,7 @@ RANKING_COLUMNS = [
 
 def _reasons_text(row):
     return "; ".join(
-        f"{r['reason'] or _('No reason given')} ({r['count']})" for r in row["decline_reasons"]
+        f"{decline_reason_label(r['reason'])} ({r['count']})" for r in row["decline_reasons"]
     )
 
 

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from dashboards.ranking import decline_reason_label
+
 
 def _amount(help_text):
     return serializers.DecimalField(
@@ -88,8 +90,12 @@ class FunnelSerializer(serializers.Serializer):
 
 
 class DeclineReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text="decline reason code (banks DeclineReason)")
+    label = serializers.SerializerMethodField()
     count = serializers.IntegerField()
+
+    def get_label(self, row) -> str:
+        return str(decline_reason_label(row["reason"]))
 
 
 class RankingRowSerializer(serializers.Serializer):

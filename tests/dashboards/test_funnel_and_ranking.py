@@ -25,9 +25,13 @@ def world(cast):
     return add_coordination(cast, build_world(cast))
 
 
-def feedback(assignment, status, day, reason=""):
+def feedback(assignment, status, day, reason="", decline_reason=""):
     row = BankFeedback.objects.create(
-        assignment=assignment, status=status, reason=reason, feedback_on=day
+        assignment=assignment,
+        status=status,
+        reason=reason,
+        decline_reason=decline_reason,
+        feedback_on=day,
     )
     given_at(row, day)
     return row
@@ -46,7 +50,7 @@ def banks_world(cast, world):
     b_lead = make_assignment(e["B"], ra)
     b_lead.due_on = date(2025, 3, 1)
     b_lead.save()
-    feedback(b_lead, "declined", date(2025, 3, 5), reason="经营不稳定")
+    feedback(b_lead, "declined", date(2025, 3, 5), "经营不稳定", "poor_operation")
     b_backup = make_assignment(e["B"], py, role="backup")
     b_backup.due_on = date(2025, 3, 15)
     b_backup.save()
@@ -121,7 +125,7 @@ def test_bank_ranking_by_hand(cast, banks_world):
     # 瑞安农商: B due 03-01, declined late
     assert (ra["due"], ra["on_time"], ra["on_time_rate"]) == (1, 0, Decimal("0"))
     assert ra["decline_rate"] == Decimal("1")
-    assert ra["decline_reasons"] == [{"reason": "经营不稳定", "count": 1}]
+    assert ra["decline_reasons"] == [{"reason": "poor_operation", "count": 1}]
     assert (ra["hand_offs_received"], ra["hand_offs_given"]) == (0, 1)
     assert (ra["recommended"], ra["credited"], ra["disbursed"]) == (3, 1, 1)  # A, B, I
     assert ra["avg_days_to_loan"] == Decimal("28.0")
@@ -165,10 +169,25 @@ def test_ranking_follows_new_feedback_at_once(cast, banks_world):
 
     ranking(cast.staff)
     c_lead = BankAssignment.objects.get(enterprise=banks_world.ents["C"], role="lead")
-    feedback(c_lead, "declined", date(2025, 5, 9), reason="无抵押")
+    feedback(c_lead, "declined", date(2025, 5, 9), "无抵押", "insufficient_collateral")
     rows, _ = ranking(cast.staff)
     assert rows["PY-HEAD"]["on_time"] == 3
-    assert rows["PY-HEAD"]["decline_reasons"] == [{"reason": "无抵押", "count": 1}]
+    assert rows["PY-HEAD"]["decline_reasons"] == [
+        {"reason": "insufficient_collateral", "count": 1}
+    ]
+
+
+def test_ranking_counts_feedback_on_its_own_date_not_the_day_it_was_entered(cast, banks_world):
+    """Imported feedback is entered after the fact: 反馈日期 counts, not the import day."""
+    from banks.models import BankAssignment
+
+    c_lead = BankAssignment.objects.get(enterprise=banks_world.ents["C"], role="lead")
+    row = feedback(c_lead, "declined", date(2025, 5, 9), "", "poor_credit")
+    given_at(row, date(2025, 8, 1))  # entered after the period
+    rows, _ = ranking(cast.staff)
+    assert rows["PY-HEAD"]["on_time"] == 3
+    assert rows["PY-HEAD"]["declined"] == 1
+    assert rows["PY-HEAD"]["decline_reasons"] == [{"reason": "poor_credit", "count": 1}]
 
 
 def client_for(user):
@@ -188,6 +207,10 @@ def test_funnel_and_ranking_api(cast, banks_world):
     first = data["institutions"][0]
     assert first["code"] == "PY-HEAD" and first["on_time_rate"] == 0.6667
     assert first["avg_days_to_loan"] == 22.5
+    ra = next(row for row in data["institutions"] if row["code"] == "RA-BR")
+    assert ra["decline_reasons"] == [
+        {"reason": "poor_operation", "label": "经营状况不佳", "count": 1}
+    ]
     assert (
         client_for(cast.outsider_staff)
         .get("/api/v1/stats/banks/", {**PERIOD, "region": PINGYANG})
@@ -226,7 +249,7 @@ def test_funnel_and_ranking_pages_show_the_figures(cast, banks_world):
     html = page_client(cast.regulator).get("/dashboards/banks/", PERIOD).content.decode()
     assert "温州银行" in html and "瑞安农商银行" in html
     assert "66.67%" in html  # 温州银行 on time
-    assert "经营不稳定 (1)" in html
+    assert "经营状况不佳 (1)" in html  # the reason code's label, not the free text
     assert "echarts.min.js" in html and "cdn" not in html.lower()
 
 
@@ -252,7 +275,7 @@ def test_exports_carry_the_figures_shown(cast, banks_world):
     body = {r[1]: r for r in rows[1:]}
     assert body["温州银行"][0] == 1  # rank
     assert body["温州银行"][3] == pytest.approx(0.6667)  # on time
-    assert body["瑞安农商银行"][-1] == "经营不稳定 (1)"
+    assert body["瑞安农商银行"][-1] == "经营状况不佳 (1)"
     assert "温州银行平阳支行" in body  # its branch, below it
     response = page_client(cast.staff).get("/dashboards/export/funnel.xlsx", PERIOD)
     rows = list(load_workbook(io.BytesIO(response.content)).active.values)

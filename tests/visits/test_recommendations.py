@@ -414,3 +414,18 @@ def test_the_visit_service_feeds_the_application_list_and_a_withdrawal_takes_it_
         first.version,
     )
     assert not Application.objects.filter(enterprise=firm).exists()
+
+
+def test_the_history_names_the_five_standards_in_words(cast):
+    from core.history import describe_changes
+
+    rec = approved(cast)
+    app_type = ContentType.objects.get_for_model(Application)
+    checked = next(
+        e
+        for e in LogEntry.objects.filter(content_type=app_type, object_pk=str(rec.application_id))
+        if "checks" in e.changes_dict
+    )
+    rows = {label: after for label, _before, after in describe_changes(checked)}
+    assert "合规持续经营：是" in rows["五项标准审核"]
+    assert "compliant_operation" not in rows["五项标准审核"]

@@ -230,3 +230,19 @@ def test_create_update_and_withdraw_are_in_the_history(cast, world):
     assert visit.status == "withdrawn"  # a soft delete: the row stays
     with pytest.raises(ValidationError):
         update_visit(cast.township, visit, visit_data(world.mine), visit.version)
+
+
+def test_the_history_names_problems_and_guarantees_in_words(cast, world):
+    from core.history import describe_changes
+
+    visit, _ = record_visit(cast.township, visit_data(world.mine))
+    update_visit(
+        cast.township,
+        visit,
+        visit_data(world.mine, problems=["guarantee", "rate"], acceptable_guarantees=["pledge"]),
+        1,
+    )
+    change = LogEntry.objects.get_for_object(visit).get(action=LogEntry.Action.UPDATE)
+    rows = {label: (before, after) for label, before, after in describe_changes(change)}
+    assert rows["需协调问题"] == ("抵押物不足", "担保不足、利率")
+    assert rows["可接受的担保方式"] == ("信用、抵押", "质押")

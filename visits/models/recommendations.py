@@ -8,13 +8,15 @@ from core.locking import Versioned
 from core.records import CoordinationRecord
 from enterprises.models import AMOUNT, enterprise_scope_q
 
-from ..choices import ApplicationStatus
+from ..choices import ApplicationStatus, FiveStandard
 
 
 class Application(Versioned, CoordinationRecord):
     """An entry of the application list (申报清单): an enterprise with a real need found on a
     visit, checked against the five standards by one task-force member (``checks``) and
     approved by a second (maker-checker) before it joins the recommendation list."""
+
+    history_choices = {"checks": FiveStandard.choices}  # the change history names them in words
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",

@@ -8,7 +8,16 @@ from core.querysets import RestrictedManager
 from core.records import CoordinationRecord
 from enterprises.models import AMOUNT, enterprise_scope_q
 
-from ..choices import DueReason, Intent, NeedPurpose, VisitMethod, VisitRound, VisitStatus
+from ..choices import (
+    DueReason,
+    Intent,
+    NeedPurpose,
+    ProblemType,
+    VisitMethod,
+    VisitRound,
+    VisitStatus,
+    guarantee_choices,
+)
 
 
 class Visit(Versioned, CoordinationRecord):
@@ -18,6 +27,9 @@ class Visit(Versioned, CoordinationRecord):
     ``visits`` import kind. ``client_key`` is the id the browser gives a draft, so a draft sent
     again after a dropped connection never makes a second visit.
     """
+
+    # The codes the JSON lists hold, so the change history names them in words.
+    history_choices = {"problems": ProblemType.choices, "acceptable_guarantees": guarantee_choices}
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
