@@ -235,10 +235,8 @@ def _display(field, value, codes=None):
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if codes is not None and isinstance(value, str) and value[:1] in "[{":
-        try:
-            value = json.loads(value)  # django-auditlog keeps a JSON field's value as JSON text
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):  # django-auditlog keeps JSON values as text
+            value = json.loads(value)
     if codes is not None and isinstance(value, (list, dict)):
         labels = dict(codes)
         if isinstance(value, list):

@@ -172,9 +172,7 @@ def test_ranking_follows_new_feedback_at_once(cast, banks_world):
     feedback(c_lead, "declined", date(2025, 5, 9), "无抵押", "insufficient_collateral")
     rows, _ = ranking(cast.staff)
     assert rows["PY-HEAD"]["on_time"] == 3
-    assert rows["PY-HEAD"]["decline_reasons"] == [
-        {"reason": "insufficient_collateral", "count": 1}
-    ]
+    assert rows["PY-HEAD"]["decline_reasons"] == [{"reason": "insufficient_collateral", "count": 1}]
 
 
 def test_ranking_counts_feedback_on_its_own_date_not_the_day_it_was_entered(cast, banks_world):
