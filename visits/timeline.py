@@ -1,15 +1,14 @@
 """The visits part of the enterprise timeline: visits, coordination items, the application
 list and the recommendations to banks.
 
-A bank officer reads the visits made without a bank or with their own branches; a visit with
-another bank is that bank's business and stays out, as its loans do. An item owned by another
+A bank officer reads the visits made without a bank or with their own branches (``Visit``'s
+scope rule); a visit with another bank is that bank's business and stays out, as its loans do. An item owned by another
 bank shows without that bank's name. People's names are masked for users without the
 personal-data right (``enterprises.timeline.person``).
 """
 
 from functools import partial
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from enterprises.timeline import (
@@ -37,14 +36,6 @@ from .choices import (
 from .models import Application, CoordinationItem, Recommendation, Visit
 
 
-def _own_banks_q(user, field):
-    """Rows with no bank in ``field`` or one of the user's branches (all, for region users)."""
-    codes = user.scope.bank_codes
-    if codes is None or user.scope.everything:
-        return Q()
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__in": list(codes)})
-
-
 def _labels(choices, codes):
     return [str(choices(code).label) for code in codes or () if code in choices.values]
 
@@ -56,7 +47,6 @@ def visit_events(enterprise, user, limit):
         Visit.objects.restrict(user)
         .filter(enterprise=enterprise)
         .exclude(status=VisitStatus.WITHDRAWN)
-        .filter(_own_banks_q(user, "bank_id"))
         .select_related("township_worker", "bank", "bank_officer")
         .order_by("-visited_on", "-pk")[:limit]
     )

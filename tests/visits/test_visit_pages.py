@@ -223,3 +223,28 @@ def test_withdrawing_keeps_the_visit_and_blocks_edits(client, cast, world):
     assert visit.status == "withdrawn"
     assert client.get(reverse("visits:edit", args=[visit.pk])).status_code == 404
     assert "已撤回" in client.get(reverse("visits:detail", args=[visit.pk])).content.decode()
+
+
+def test_a_visit_with_another_bank_stays_that_banks_business(client, cast, world):
+    """The enterprise was first led by another bank, which visited it; my branch leads it now.
+    Page, panel, API and timeline all follow Visit's one scope rule."""
+    from rest_framework.test import APIClient
+
+    # (no problems: an item raised on a visit is everyone's to coordinate, with its text)
+    theirs, _ = record_visit(cast.admin, visit_data(world.mine, note="他行走访记录", problems=[]))
+    Visit.objects.filter(pk=theirs.pk).update(bank=cast.other_bank)
+    ours, _ = record_visit(cast.officer, visit_data(world.mine, note="本行走访记录"))
+    signed_in(client, cast.officer)
+    assert client.get(reverse("visits:detail", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("visits:detail", args=[ours.pk])).status_code == 200
+    page = client.get(reverse("enterprises:detail", args=[world.mine.pk])).content.decode()
+    assert "本行走访记录" in page and "他行走访记录" not in page  # the timeline
+    assert reverse("visits:detail", args=[ours.pk]) in page  # the panel and the timeline
+    assert reverse("visits:detail", args=[theirs.pk]) not in page
+    api = APIClient()
+    api.force_authenticate(cast.officer)
+    listed = api.get("/api/v1/visits/").json()
+    ids = {row["id"] for row in listed.get("results", listed)}
+    assert ours.pk in ids and theirs.pk not in ids
+    # the county's staff read both
+    assert Visit.objects.restrict(cast.staff).filter(pk__in=[ours.pk, theirs.pk]).count() == 2

@@ -141,7 +141,12 @@ class Visit(Versioned, CoordinationRecord):
 
     @classmethod
     def scope_q(cls, scope):
-        return enterprise_scope_q(scope, "enterprise__")
+        """The enterprise in scope; for a bank user, also a visit made without a bank or with
+        one of its branches: another bank's visit is that bank's business, as its loans are."""
+        q = enterprise_scope_q(scope, "enterprise__")
+        if scope.bank_codes is not None:
+            q &= Q(bank__isnull=True) | Q(bank_id__in=list(scope.bank_codes))
+        return q
 
 
 class Campaign(CoordinationRecord):
