@@ -45,7 +45,7 @@ def build(n, visits):
             """INSERT INTO visits_visit (enterprise_id, round, visited_on, method, status,
                    township_worker_name, bank_officer_name, has_need, need_purpose, acceptable_guarantees,
                    intent, problems, note, created_at, updated_at, version)
-               SELECT e.id, 'first', CURRENT_DATE - 40 + mod(e.id, 40), 'on_site', 'completed',
+               SELECT e.id, 'first', CURRENT_DATE - 40 + mod(e.id, 40)::int, 'on_site', 'completed',
                       '', '', mod(e.id, 2) = 0, '', '[]', '', '[]', '', now(), now(), 1
                FROM enterprises_enterprise e WHERE e.id - %s < %s""",
             [first, visits],
@@ -53,7 +53,7 @@ def build(n, visits):
         c.execute(
             """INSERT INTO visits_duevisit (enterprise_id, due_on, opened_on, round, reason,
                    source_visit_id)
-               SELECT v.enterprise_id, CURRENT_DATE - 60 + mod(v.id, 120), v.visited_on,
+               SELECT v.enterprise_id, CURRENT_DATE - 60 + mod(v.id, 120)::int, v.visited_on,
                       'second', 'follow_up', v.id
                FROM visits_visit v WHERE v.has_need"""
         )

@@ -44,6 +44,7 @@ def build(n):
         )
         common.insert_bank_tree(c)
         common.insert_enterprises(c, townships, n)
+        common.give_valid_usccs(c)
         c.execute(
             """INSERT INTO banks_bankassignment (enterprise_id, bank_id, role, assigned_at,
                    status, due_on, explanation, override_reason)

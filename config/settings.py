@@ -191,7 +191,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loans.tasks.daily_maturity_watch",
         "schedule": 24 * 3600.0,
     },
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_keys",
+        "schedule": 24 * 3600.0,
+    },
 }
+# How long the first answer to a POST with an Idempotency-Key is kept for its retries.
+IDEMPOTENCY_KEY_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_DAYS", "7"))
 # A running job that has not reported for this long is taken as lost (its worker died).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "600"))
 

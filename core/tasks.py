@@ -14,3 +14,10 @@ def run_job(job_id):
 @shared_task(name="core.tasks.fail_stale_jobs")
 def fail_stale_jobs():
     return jobs.fail_stale_jobs()
+
+
+@shared_task(name="core.tasks.purge_idempotency_keys")
+def purge_idempotency_keys():
+    from .api.idempotency import purge_expired
+
+    return purge_expired()

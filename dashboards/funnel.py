@@ -1,13 +1,14 @@
 """The coordination funnel: active → visited → need found → recommended → credit granted →
-disbursed, and the no-loan → first-loan conversion, read from the stored KPI result of the same
-region and period (so it shares its freshness rules and costs nothing more once stored)."""
+disbursed, and the no-loan → first-loan conversion. Its figures are computed alone (only the
+KPI families it shows, ``services.compute_funnel_live``) and stored like the KPIs, under the same
+freshness rules."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
 from .services import RATE_QUANTUM
-from .snapshots import compute_stats
+from .snapshots import compute_funnel_totals
 
 # (figure key, stage label); each stage counts distinct enterprises of the region in the
 # period on its own definition (docs/kpis.md "Funnel"), so a stage may exceed the one before.
@@ -28,7 +29,7 @@ def _rate(numerator, denominator):
 
 
 def compute_funnel(user, region, start, end):
-    result = compute_stats(user, region, start, end)
+    result = compute_funnel_totals(user, region, start, end)
     totals = result["totals"]
     stages, previous = [], None
     for index, (key, label) in enumerate(STAGES):

@@ -547,13 +547,14 @@ def approval_flows(src, names, region, start, end):
     }
 
 
-def recommendation_flows(src, names, region, start, end):
+def recommendation_flows(src, names, region, start, end, days=True):
     """Enterprises recommended in start..end, and the days from recommendation to loan.
 
     Per enterprise: R = its earliest recommendation date in the period (recommended twice:
     counted once, from the earlier date), its first loan (any bank) disbursed on or after R
     and on or before end; ``days`` sums those day counts over ``with_loan`` enterprises. By
     month: the month of R. By bank see ``bank_conversion`` (each bank its own R and loans).
+    Without ``days`` only the enterprises are counted (the funnel: no join with the loans).
     """
     rc_sql, rc_params = src.recommendations
     ln_sql, ln_params = src.loans
@@ -563,7 +564,20 @@ def recommendation_flows(src, names, region, start, end):
                    MIN(recommended_on) AS r_day
             FROM {rc_sql} r0 WHERE recommended_on BETWEEN %s AND %s
             GROUP BY enterprise_id
-        ), rloan AS (
+        )"""
+    if not days:
+        sql, params, decode = grouped_query(
+            [n for n in names if n != "bank"],
+            region,
+            "COUNT(*)",
+            "FROM rfirst x",
+            [],
+            day_column="x.r_day",
+            ctes=ctes,
+            cte_params=[*rc_params, start, end],
+        )
+        return {decode(row): {"recommended_enterprises": row[2]} for row in _fetch(sql, params)}
+    ctes += f""", rloan AS (
             SELECT f.enterprise_id, {cols}, f.r_day, MIN(l.disbursed_on) AS loan_day
             FROM rfirst f
             LEFT JOIN {ln_sql} l ON l.enterprise_id = f.enterprise_id AND l.disbursed_on >= f.r_day
@@ -657,14 +671,17 @@ def average_days(days, with_loan):
     return (Decimal(days) / Decimal(with_loan)).quantize(DAYS_QUANTUM, ROUND_HALF_UP)
 
 
-def entity_figures(src, names, region, end):
+def entity_figures(src, names, region, end, coverage=True):
     """Active entities, no-loan ones, small/micro ones and those financed at end.
 
     无贷户数 counts the current no-loan list itself (domain.md: the same enterprises), so the
-    dashboard and the list a user opens next to it always agree, whatever the period.
+    dashboard and the list a user opens next to it always agree, whatever the period. Without
+    ``coverage`` only the first two are counted (the funnel), sparing the loan and credit joins.
     """
     if src.active is None or src.no_loan is None:
         return None
+    if not coverage:
+        return _list_counts(src, names, region)
     ln_sql, ln_params = src.loans
     ent_sql, ent_params = src.ent
     cs_sql, cs_params = src.credit
@@ -702,6 +719,22 @@ def entity_figures(src, names, region, end):
         }
         for row in _fetch(sql, params)
     }
+
+
+def _list_counts(src, names, region):
+    ent_sql, ent_params = src.ent
+    act_sql, act_params = src.active
+    nl_sql, nl_params = src.no_loan
+    sql, params, decode = grouped_query(
+        [n for n in names if n not in ("bank", "month")],
+        region,
+        "COUNT(*), SUM(CASE WHEN x.no_loan THEN 1 ELSE 0 END)",
+        f"""FROM (SELECT e0.*, e0.id IN (SELECT n.enterprise_id FROM {nl_sql} n) AS no_loan
+                FROM {ent_sql} e0
+                WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) x""",
+        nl_params + ent_params + act_params,
+    )
+    return {decode(row): {"active": row[2], "no_loan": row[3] or 0} for row in _fetch(sql, params)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,6 +790,53 @@ def data_as_of():
     """When the data was last changed by an import (None when nothing was imported yet)."""
     latest = ImportBatch.objects.filter(applied_at__isnull=False).order_by("-applied_at").first()
     return latest.applied_at if latest else None
+
+
+# The figures the funnel shows (dashboards/funnel.py), computed alone by ``compute_funnel_live``.
+FUNNEL_KEYS = (
+    "active_entities",
+    "visited_enterprises",
+    "need_found_enterprises",
+    "recommended_enterprises",
+    "credited_enterprises",
+    "disbursed_enterprises",
+    "no_loan_entities",
+    "first_loan_enterprises",
+)
+
+
+def compute_funnel_live(user, region, start, end):
+    """The funnel's totals (``FUNNEL_KEYS``) of ``region`` over start..end, in the shape of
+    ``compute_live``'s result: only the families the funnel shows, and those without the
+    amounts, renewal balances, coverage and days to loan it does not show."""
+    if start > end:
+        raise StatsError("start after end")
+    src = Sources.build(user, region, end)
+    total = (None, None)
+    entities = entity_figures(src, [], region, end, coverage=False)
+    row = _row(
+        loan_flows(src, [], region, start, end).get(total),
+        first_loans(src, [], region, start, end).get(total),
+        None,
+        None,
+        None,
+        None if entities is None else entities.get(total, {}),
+        visit_flows(src, [], region, start, end).get(total),
+        approval_flows(src, [], region, start, end).get(total),
+        recommendation_flows(src, [], region, start, end, days=False).get(total),
+    )
+    return {
+        "region": region,
+        "start": start,
+        "end": end,
+        "group_by": None,
+        "as_of": timezone.now(),
+        "data_as_of": data_as_of(),
+        "screening_available": src.active is not None,
+        "totals": {key: row[key] for key in FUNNEL_KEYS},
+        "rows": [],
+        "groups": {},
+    }
 
 
 def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):

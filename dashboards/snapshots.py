@@ -17,7 +17,14 @@ from django.utils import timezone
 from enterprises.models import ImportBatch, Region
 
 from .models import DataVersion, StatsSnapshot
-from .services import AMOUNT_KEYS, DAYS_KEYS, GROUP_BY_CHOICES, RATE_KEYS, compute_live
+from .services import (
+    AMOUNT_KEYS,
+    DAYS_KEYS,
+    GROUP_BY_CHOICES,
+    RATE_KEYS,
+    compute_funnel_live,
+    compute_live,
+)
 
 DECIMAL_KEYS = {*AMOUNT_KEYS, *RATE_KEYS, *DAYS_KEYS}
 RANKING_DECIMALS = {
@@ -29,6 +36,7 @@ RANKING_DECIMALS = {
 }
 # Stored results of another shape than the KPI result: their spec carries "kind".
 RANKING = "ranking"
+FUNNEL = "funnel"  # the KPI result's shape, with the funnel's figures only
 
 
 # The entry points of pages, exports and the API live here, above ``services`` (which computes
@@ -70,12 +78,28 @@ def compute_ranking(user, region, start, end):
     )
 
 
+def compute_funnel_totals(user, region, start, end):
+    """The funnel's figures of ``region`` over start..end (stored like the KPIs, same
+    version): {"region", "start", "end", "as_of", "data_as_of", "totals", …}."""
+    return cached(
+        user,
+        region,
+        start,
+        end,
+        (),
+        lambda: compute_funnel_live(user, region, start, end),
+        kind=FUNNEL,
+    )
+
+
 def _compute_for_spec(spec, region, start, end):
     user = SpecUser(spec)
     if spec.get("kind") == RANKING:
         from .ranking import compute_live as ranking_live
 
         return ranking_live(user, region, start, end)
+    if spec.get("kind") == FUNNEL:
+        return compute_funnel_live(user, region, start, end)
     return compute_live(user, region, start, end, tuple(spec["groups"]))
 
 

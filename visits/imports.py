@@ -15,13 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
+from banks.choices import AssignmentRole
+from banks.models import BankAssignment
 from core.history import record_set_based
+from core.workdays import add_working_days
 from enterprises.choices import ImportKind
 from enterprises.importing import normalise as n
 from enterprises.importing.specs import USCC, Column, KindSpec, Reference, Upsert, register
 from enterprises.models import ENTERPRISE_BANK_LINKS
 
 from .choices import (
+    ApplicationStatus,
+    DueReason,
     Intent,
     ItemLevel,
     ItemStatus,
@@ -31,7 +36,15 @@ from .choices import (
     VisitRound,
     VisitStatus,
 )
-from .models import CoordinationItem, Recommendation, Visit
+from .models import Application, CoordinationItem, DueVisit, Recommendation, Visit
+from .services.items import (
+    BANK_PROBLEMS,
+    DEPARTMENT_SUFFIX,
+    ITEM_DUE_WORKING_DAYS,
+    department_overrides,
+)
+from .services.recommendations import OPEN_STATUSES
+from .services.visits import follow_up_days
 
 # The contract's Chinese labels → stored codes.
 ROUNDS = {"首次走访": VisitRound.FIRST, "二次走访": VisitRound.SECOND, "回访": VisitRound.RETURN}
@@ -267,32 +280,178 @@ def apply_visits(run):
     return created, updated
 
 
-def raise_items(run):
-    """Each problem of an imported visit becomes an open coordination item — once: not when
-    the enterprise has an open item of that problem, nor when this visit raised it before."""
-    stage, items = run.STAGE, CoordinationItem._meta.db_table
-    if "problems" in run.present_fields:
-        run.sql(
-            f"INSERT INTO {items} (enterprise_id, visit_id, problem, description, "
-            "owner_department, status, level, resolution, escalation_reason, created_by_id, "
-            "created_at, batch_id, version) "
-            "SELECT s.enterprise_id, min(s.visit_id), p.value, '', '', %s, %s, '', '', %s, %s, %s, 1 "
-            f"FROM {stage} s, {_json_elements('s.problems', 'p')} "
-            "WHERE s.problems IS NOT NULL "
-            f"AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.enterprise_id = s.enterprise_id "
-            "AND i.problem = p.value AND (i.status <> %s OR i.visit_id = s.visit_id)) "
-            "GROUP BY s.enterprise_id, p.value",
-            (
-                ItemStatus.OPEN,
-                ItemLevel.COUNTY,
-                run.batch.created_by_id,
-                run.started_writing,
-                run.batch.pk,
-                ItemStatus.RESOLVED,
-            ),
-        )
+def follow_through(run):
+    """What a recorded visit sets going (``visits.receivers``), for a whole file at once: its
+    problems become coordination items, the follow-ups are scheduled and the needs join the
+    application list; then the change history of everything written."""
+    raise_items(run)
+    schedule_follow_ups(run)
+    note_needs(run)
     _record_history(run, Visit, f"{_enterprise_name()} || ' · ' || CAST(t.visited_on AS text)")
     _record_history(run, CoordinationItem, f"{_enterprise_name()} || ' · ' || t.problem")
+    record_set_based(
+        Application,
+        f"t.id IN (SELECT s.application_id FROM {run.STAGE} s) OR (t.created_at >= %s "
+        f"AND t.visit_id IN (SELECT s.visit_id FROM {run.STAGE} s))",
+        (run.started_writing,),
+        created_since=run.started_writing,
+        actor=run.batch.created_by,
+        via="import",
+        extra={"batch": run.batch.pk},
+        repr_sql=_enterprise_name(),
+    )
+
+
+def raise_items(run):
+    """Each problem of an imported visit becomes an open coordination item — once: not when
+    the enterprise has an open item of that problem, nor when this visit raised it before.
+    Owners and due dates as ``services.items`` gives them to a visit recorded on screen."""
+    stage, items = run.STAGE, CoordinationItem._meta.db_table
+    if "problems" not in run.present_fields:
+        return
+    due_on = add_working_days(timezone.localdate(), ITEM_DUE_WORKING_DAYS)
+    run.sql(
+        f"INSERT INTO {items} (enterprise_id, visit_id, problem, description, "
+        "owner_department, status, level, resolution, escalation_reason, due_on, "
+        "created_by_id, created_at, batch_id, version) "
+        "SELECT s.enterprise_id, min(s.visit_id), p.value, '', '', %s, %s, '', '', %s, %s, %s, "
+        f"%s, 1 FROM {stage} s, {_json_elements('s.problems', 'p')} "
+        "WHERE s.problems IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.enterprise_id = s.enterprise_id "
+        "AND i.problem = p.value AND (i.status <> %s OR i.visit_id = s.visit_id)) "
+        "GROUP BY s.enterprise_id, p.value",
+        (
+            ItemStatus.OPEN,
+            ItemLevel.COUNTY,
+            due_on,
+            run.batch.created_by_id,
+            run.started_writing,
+            run.batch.pk,
+            ItemStatus.RESOLVED,
+        ),
+    )
+    # A bank's problem goes to the visit's bank, else the enterprise's lead bank …
+    new = f"{items}.batch_id = %s"
+    problems = ", ".join(["%s"] * len(BANK_PROBLEMS))
+    run.sql(
+        f"UPDATE {items} SET owner_bank_id = COALESCE("
+        f"(SELECT v.bank_id FROM {Visit._meta.db_table} v WHERE v.id = {items}.visit_id), "
+        f"(SELECT min(a.bank_id) FROM {BankAssignment._meta.db_table} a "
+        f"WHERE a.enterprise_id = {items}.enterprise_id AND a.role = %s)) "
+        f"WHERE {new} AND problem IN ({problems})",
+        (AssignmentRole.LEAD, run.batch.pk, *sorted(BANK_PROBLEMS)),
+    )
+    # … the others (and a bank's problem with no bank) to the county's department.
+    county = (
+        "substr((SELECT e.region_id FROM enterprises_enterprise e "
+        f"WHERE e.id = {items}.enterprise_id), 1, 6)"
+    )
+    for code, department in sorted(department_overrides().items()):
+        run.sql(
+            f"UPDATE {items} SET owner_department = %s "
+            f"WHERE {new} AND owner_bank_id IS NULL AND {county} = %s",
+            (department, run.batch.pk, code),
+        )
+    run.sql(
+        f"UPDATE {items} SET owner_department = COALESCE((SELECT r.name FROM "
+        f"enterprises_region r WHERE r.code = {county}), '') || %s "
+        f"WHERE {new} AND owner_bank_id IS NULL AND owner_department = ''",
+        (DEPARTMENT_SUFFIX, run.batch.pk),
+    )
+
+
+def _latest(alias, among):
+    """SQL: ``alias`` (a visit) is the latest completed visit of its enterprise among the
+    visits matching ``among`` (SQL over ``w``)."""
+    visits = Visit._meta.db_table
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {visits} w WHERE w.enterprise_id = {alias}.enterprise_id "
+        f"AND w.status = '{VisitStatus.COMPLETED}' AND ({among}) "
+        f"AND (w.visited_on > {alias}.visited_on "
+        f"OR (w.visited_on = {alias}.visited_on AND w.id > {alias}.id)))"
+    )
+
+
+def _plus_days(date_sql, days):
+    """SQL: the date ``date_sql`` plus ``days`` (an int, not user input) days."""
+    if connection.vendor == "postgresql":
+        return f"({date_sql} + {int(days)})"
+    return f"date({date_sql}, '+{int(days)} days')"
+
+
+def schedule_follow_ups(run):
+    """The enterprise's latest visit, when it is one of this file's, closes what was due
+    before it and, when it found a need or strong intent, is due for a follow-up
+    (``services.followups.schedule_after_visit``)."""
+    stage, visits, due = run.STAGE, Visit._meta.db_table, DueVisit._meta.db_table
+    mine = f"v.id IN (SELECT s.visit_id FROM {stage} s) AND v.status = '{VisitStatus.COMPLETED}'"
+    latest = f"{mine} AND {_latest('v', 'true')}"
+    needs = f"(v.has_need = %s OR v.intent = '{Intent.STRONG}' OR v.next_visit_on IS NOT NULL)"
+    run.sql(
+        f"UPDATE {due} SET done_by_id = (SELECT v.id FROM {visits} v "
+        f"WHERE v.enterprise_id = {due}.enterprise_id AND {latest}) "
+        f"WHERE done_by_id IS NULL AND EXISTS (SELECT 1 FROM {visits} v "
+        f"WHERE v.enterprise_id = {due}.enterprise_id AND {latest} "
+        f"AND ({due}.opened_on IS NULL OR {due}.opened_on <= v.visited_on) "
+        f"AND ({due}.source_visit_id IS NULL OR {due}.source_visit_id <> v.id))"
+    )
+    # A visit edited to no need and no intent is no longer due for its follow-up.
+    run.sql(
+        f"DELETE FROM {due} WHERE done_by_id IS NULL AND source_visit_id IN "
+        f"(SELECT v.id FROM {visits} v WHERE {mine} AND NOT {needs})",
+        (True,),
+    )
+    next_round = (
+        f"CASE WHEN v.round = '{VisitRound.FIRST}' THEN '{VisitRound.SECOND}' "
+        f"ELSE '{VisitRound.RETURN}' END"
+    )
+    due_on = f"COALESCE(v.next_visit_on, {_plus_days('v.visited_on', follow_up_days())})"
+    run.sql(
+        f"INSERT INTO {due} (enterprise_id, due_on, opened_on, round, reason, source_visit_id) "
+        f"SELECT v.enterprise_id, {due_on}, v.visited_on, {next_round}, '{DueReason.FOLLOW_UP}', "
+        f"v.id FROM {visits} v WHERE {latest} AND {needs} AND NOT EXISTS (SELECT 1 FROM {due} d "
+        "WHERE d.source_visit_id = v.id AND d.done_by_id IS NULL)",
+        (True,),
+    )
+
+
+def note_needs(run):
+    """Each enterprise whose latest visit with a need in this file (operating normally or not
+    said) is later than its open application-list entry's visit: the entry follows it; with no
+    open entry, a new pending one (``services.recommendations.note_visit``)."""
+    stage, visits, apps = run.STAGE, Visit._meta.db_table, Application._meta.db_table
+    need = (
+        f"{{a}}.id IN (SELECT s.visit_id FROM {stage} s) AND {{a}}.status = "
+        f"'{VisitStatus.COMPLETED}' AND {{a}}.has_need = %s "
+        f"AND ({{a}}.operating_normally IS NULL OR {{a}}.operating_normally = %s)"
+    )
+    counted = f"{need.format(a='v')} AND {_latest('v', need.format(a='w'))}"
+    flags = (True, True, True, True)
+    open_statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    run.sql(f"ALTER TABLE {stage} ADD COLUMN application_id bigint")
+    run.sql(
+        f"UPDATE {stage} SET application_id = (SELECT a.id FROM {apps} a, {visits} v "
+        f"WHERE v.id = {stage}.visit_id AND a.enterprise_id = v.enterprise_id "
+        f"AND a.status IN ({open_statuses}) AND (a.visit_id IS NULL OR EXISTS (SELECT 1 FROM "
+        f"{visits} o WHERE o.id = a.visit_id AND (v.visited_on > o.visited_on "
+        "OR (v.visited_on = o.visited_on AND v.id > o.id))))) "
+        f"WHERE visit_id IN (SELECT v.id FROM {visits} v WHERE {counted})",
+        flags,
+    )
+    run.sql(
+        f"UPDATE {apps} SET visit_id = (SELECT s.visit_id FROM {stage} s "
+        f"WHERE s.application_id = {apps}.id), need_amount = (SELECT v.need_amount FROM "
+        f"{visits} v, {stage} s WHERE s.application_id = {apps}.id AND v.id = s.visit_id), "
+        f"version = version + 1 WHERE id IN (SELECT s.application_id FROM {stage} s)"
+    )
+    run.sql(
+        f"INSERT INTO {apps} (enterprise_id, visit_id, need_amount, status, checks, check_note, "
+        f"created_at, version) SELECT v.enterprise_id, v.id, v.need_amount, "
+        f"'{ApplicationStatus.PENDING}', '{{}}', '', %s, 1 FROM {visits} v WHERE {counted} "
+        f"AND NOT EXISTS (SELECT 1 FROM {apps} a WHERE a.enterprise_id = v.enterprise_id "
+        f"AND a.status IN ({open_statuses}))",
+        (run.started_writing, *flags),
+    )
 
 
 VISITS = KindSpec(
@@ -335,7 +494,7 @@ VISITS = KindSpec(
     row_check=check_visits,
     resolve=resolve_visits,
     apply=apply_visits,
-    after_apply=raise_items,
+    after_apply=follow_through,
 )
 
 

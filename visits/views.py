@@ -16,6 +16,7 @@ from core.locking import EditConflict
 from core.views import paginate
 from core.writes import OutOfScope
 
+from .choices import VisitRound
 from .forms import EditVisitForm, NewVisitForm
 from .models import Visit
 from .services.visits import (
@@ -98,6 +99,8 @@ def visit_new(request):
         }
     else:
         initial = _own_name(user)
+    if request.GET.get("round") in VisitRound.values:  # from the due list: the round that is due
+        initial["round"] = request.GET["round"]
     form = NewVisitForm(initial=initial, user=user)
     return render(request, "visits/visit_form.html", {"form": form, "is_new": True})
 

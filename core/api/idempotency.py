@@ -9,7 +9,9 @@ different request answers 422.
 
 import hashlib
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -79,3 +81,12 @@ def idempotent(request, handler):
             status_code=response.status_code, body=response.data
         )
     return response
+
+
+def purge_expired(now=None):
+    """Delete the answers kept longer than ``settings.IDEMPOTENCY_KEY_DAYS`` (a retry comes
+    within minutes; a week covers a bank system that was down over a holiday). Returns the
+    number deleted. Run daily by Celery beat (core.tasks.purge_idempotency_keys)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.IDEMPOTENCY_KEY_DAYS)
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

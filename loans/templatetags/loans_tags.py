@@ -33,6 +33,20 @@ def loan_panel(context, enterprise):
         loan.mine = loan.pk in mine
         loan.contacted = loan.pk in contacted
     chains = [chain for chain in renewal_chains(loans) if len(chain) > 1]
+    approvals = list(
+        CreditApproval.objects.restrict(user).filter(enterprise=enterprise).select_related("bank")[
+            :20
+        ]
+    )
+    mine_approvals = set()
+    if may_report:
+        mine_approvals = set(
+            CreditApproval.objects.restrict(user, "report")
+            .filter(pk__in=[a.pk for a in approvals])
+            .values_list("pk", flat=True)
+        )
+    for approval in approvals:
+        approval.mine = approval.pk in mine_approvals
     return {
         "request": context["request"],
         "enterprise": enterprise,
@@ -44,9 +58,7 @@ def loan_panel(context, enterprise):
         "ttl": time_to_loan(enterprise),
         "chains": chains,
         "outstanding": outstanding_balance(loans, timezone.localdate()),
-        "approvals": CreditApproval.objects.restrict(user)
-        .filter(enterprise=enterprise)
-        .select_related("bank")[:20],
+        "approvals": approvals,
         "loans": loans,
         "may_report": may_report
         and enterprise.pk

@@ -200,6 +200,27 @@ def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(ca
     assert IdempotencyKey.objects.count() == 1
 
 
+def test_kept_answers_are_purged_after_a_week_and_the_key_works_again(cast, bank_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.tasks import purge_idempotency_keys
+
+    enterprise = make_enterprise()
+    bank_token.post(LOANS, loan(enterprise), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    bank_token.post(LOANS, loan(enterprise), format="json", HTTP_IDEMPOTENCY_KEY="new")
+    IdempotencyKey.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=7, minutes=1)
+    )
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    # the purged key is a new request again (the loan itself is unchanged: nothing written)
+    again = bank_token.post(LOANS, loan(enterprise), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
+    assert Loan.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency needs PostgreSQL")
 @pytest.mark.parametrize("key", [None, "same-key"])

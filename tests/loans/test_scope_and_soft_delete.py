@@ -194,3 +194,10 @@ def test_the_officer_records_an_approval_from_the_workspace(client, cast, firm):
     saved = CreditApproval.objects.get(approval_no="SX-9")
     assert (saved.enterprise, saved.amount, saved.created_by) == (firm, 250, cast.officer)
     assert "SX-9" in client.get(f"/enterprises/{firm.pk}/").content.decode()
+    # … and changes it from there: the link is on the page, for its own branch's only
+    saved_id = saved.pk
+    page = client.get(f"/enterprises/{firm.pk}/").content.decode()
+    assert f'href="/loans/approvals/{saved_id}/edit/"' in page
+    theirs = record_approval(cast.admin, approval(firm, cast.other_bank, no="SX-OTHER"))
+    page = client.get(f"/enterprises/{firm.pk}/").content.decode()
+    assert f'href="/loans/approvals/{theirs.pk}/edit/"' not in page

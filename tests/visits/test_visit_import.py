@@ -18,7 +18,7 @@ from tests.factories import (
     make_enterprise,
     make_user,
 )
-from visits.models import CoordinationItem, Recommendation, Visit
+from visits.models import Application, CoordinationItem, DueVisit, Recommendation, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -158,9 +158,10 @@ def test_imported_visits_are_completed_with_defaults_names_and_lists_and_raise_i
         ("guarantee", "open", first.pk),
         ("rate", "open", first.pk),
     ]
-    # Every written visit and item is in the change history, by the importer.
+    # Every written visit, item and application-list entry is in the change history, by the
+    # importer (the first visit's need put the enterprise on the list).
     entries = LogEntry.objects.filter(additional_data__batch=batch.pk)
-    assert entries.count() == 4
+    assert entries.count() == 5
     assert {e.actor for e in entries} == {cast.staff}
     assert {e.action for e in entries} == {LogEntry.Action.CREATE}
 
@@ -234,6 +235,116 @@ def test_a_bank_token_imports_visits_only_of_its_own_bank_and_enterprises(cast, 
         (5, "该企业不是本行的企业，不在您的权限范围内。"),
     ]
     assert list(Visit.objects.values_list("enterprise", "bank")) == [(ours.pk, "PY-BR")]
+
+
+def test_imported_items_have_the_owners_and_due_date_of_a_visit_recorded_on_screen(
+    cast, tmp_path, settings
+):
+    from core.workdays import add_working_days
+
+    led, unled, elsewhere = make_enterprise(), make_enterprise(), make_enterprise()
+    make_assignment(led, cast.other_bank)
+    rows = [
+        row(led, problems="担保不足、政策咨询"),  # no bank named: the lead bank takes 担保不足
+        row(unled, bank_code="PY-BR", problems="利率"),  # the visit's bank
+        row(elsewhere, problems="抵押物不足"),  # no bank at all: the county's office
+    ]
+    import_file("visits", write_csv(tmp_path / "v.csv", HEADER, rows), user=cast.staff)
+    owners = {
+        (i.enterprise_id, i.problem): (i.owner_bank_id, i.owner_department)
+        for i in CoordinationItem.objects.all()
+    }
+    assert owners == {
+        (led.pk, "guarantee"): ("RA-BR", ""),
+        (led.pk, "policy"): (None, "平阳县金融办"),
+        (unled.pk, "rate"): ("PY-BR", ""),
+        (elsewhere.pk, "collateral"): (None, "平阳县金融办"),
+    }
+    due = add_working_days(timezone.localdate(), 10)
+    assert set(CoordinationItem.objects.values_list("due_on", flat=True)) == {due}
+    # a county's own department, as for a visit recorded on screen
+    settings.RONGXIE_ITEM_DEPARTMENTS = {"330326": "平阳县发改局"}
+    other = make_enterprise()
+    import_file(
+        "visits",
+        write_csv(tmp_path / "w.csv", HEADER, [row(other, problems="其他")]),
+        user=cast.staff,
+    )
+    assert CoordinationItem.objects.get(enterprise=other).owner_department == "平阳县发改局"
+
+
+def test_an_imported_visit_schedules_its_follow_up_and_closes_what_was_due(cast, tmp_path):
+    enterprise, quiet = make_enterprise(), make_enterprise()
+    first = [
+        row(enterprise, visited_on="2025-06-03"),  # a need: due again in 30 days
+        row(quiet, has_need="否", need_amount="", intent="暂无"),  # nothing to follow up
+    ]
+    import_file("visits", write_csv(tmp_path / "a.csv", HEADER, first), user=cast.staff)
+    (due,) = DueVisit.objects.all()
+    visit = Visit.objects.get(enterprise=enterprise)
+    assert (due.enterprise_id, due.source_visit_id, due.done_by_id) == (
+        enterprise.pk,
+        visit.pk,
+        None,
+    )
+    assert (due.due_on, due.opened_on, due.round) == (date(2025, 7, 3), date(2025, 6, 3), "second")
+    # the same file again changes nothing
+    import_file("visits", write_csv(tmp_path / "a.csv", HEADER, first), user=cast.staff, force=True)
+    assert DueVisit.objects.count() == 1
+    # the second-round visit, strong intent without a need: closes the first, opens a 回访
+    later = [row(enterprise, visited_on="2025-07-01", round="二次走访", has_need="否",
+                 need_amount="")]  # fmt: skip
+    import_file("visits", write_csv(tmp_path / "b.csv", HEADER, later), user=cast.staff)
+    second = Visit.objects.get(enterprise=enterprise, round="second")
+    due.refresh_from_db()
+    assert due.done_by_id == second.pk
+    reopened = DueVisit.objects.get(done_by__isnull=True)
+    assert (reopened.source_visit_id, reopened.round) == (second.pk, "return")
+    assert reopened.due_on == date(2025, 7, 31)
+    # an older visit imported afterwards is not the latest: it schedules nothing
+    older = [row(enterprise, visited_on="2025-05-01", round="回访")]
+    import_file("visits", write_csv(tmp_path / "c.csv", HEADER, older), user=cast.staff)
+    assert list(DueVisit.objects.filter(done_by__isnull=True)) == [reopened]
+
+
+def test_an_imported_need_puts_the_enterprise_on_the_application_list_once(cast, tmp_path):
+    enterprise, closed, no_need = make_enterprise(), make_enterprise(), make_enterprise()
+    rows = [
+        row(enterprise, visited_on="2025-06-03", need_amount="200"),
+        row(closed, operating="否"),  # not operating normally: not on the list
+        row(no_need, has_need="否", need_amount=""),
+    ]
+    batch = import_file("visits", write_csv(tmp_path / "a.csv", HEADER, rows), user=cast.staff)
+    (entry,) = Application.objects.all()
+    first = Visit.objects.get(enterprise=enterprise)
+    assert (entry.enterprise_id, entry.visit_id, entry.status) == (
+        enterprise.pk,
+        first.pk,
+        "pending",
+    )
+    assert entry.need_amount == 200
+    created = LogEntry.objects.get_for_object(entry).get()
+    assert (created.action, created.actor) == (LogEntry.Action.CREATE, cast.staff)
+    assert created.additional_data["batch"] == batch.pk
+    # the same file again: no second entry, no history
+    again = import_file(
+        "visits", write_csv(tmp_path / "a.csv", HEADER, rows), user=cast.staff, force=True
+    )
+    assert Application.objects.count() == 1
+    assert not LogEntry.objects.filter(additional_data__batch=again.pk).exists()
+    # a later visit with another amount: the open entry follows it
+    later = [row(enterprise, visited_on="2025-07-01", round="二次走访", need_amount="350")]
+    third = import_file("visits", write_csv(tmp_path / "b.csv", HEADER, later), user=cast.staff)
+    entry.refresh_from_db()
+    assert entry.visit == Visit.objects.get(round="second") and entry.need_amount == 350
+    assert entry.version == 2 and Application.objects.count() == 1
+    updated = LogEntry.objects.get_for_object(entry).get(additional_data__batch=third.pk)
+    assert updated.action == LogEntry.Action.UPDATE
+    # an older visit does not take the entry back
+    older = [row(enterprise, visited_on="2025-05-01", round="回访", need_amount="90")]
+    import_file("visits", write_csv(tmp_path / "c.csv", HEADER, older), user=cast.staff)
+    entry.refresh_from_db()
+    assert entry.need_amount == 350
 
 
 # --- recommendations --------------------------------------------------------------------------

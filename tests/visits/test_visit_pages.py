@@ -91,6 +91,14 @@ def test_the_form_preselects_an_enterprise_with_its_team(client, cast, world):
     assert "visits/draft.js" in html
 
 
+def test_the_due_list_link_preselects_the_round_that_is_due(client, cast, world):
+    signed_in(client, cast.officer)
+    response = client.get(NEW, {"enterprise": world.mine.uscc, "round": "second"})
+    assert response.context["form"]["round"].value() == "second"
+    odd = client.get(NEW, {"enterprise": world.mine.uscc, "round": "<b>"})
+    assert odd.status_code == 200 and odd.context["form"]["round"].value() != "<b>"
+
+
 # Who may visit which enterprise of the world (conftest.World).
 ALLOWED = {
     "staff": {"mine", "town_other_bank", "borrower", "other_town"},

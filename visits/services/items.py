@@ -58,6 +58,15 @@ EDIT_FIELDS = ("status", "description", "resolution", "due_on")
 OWNER_FIELDS = ("owner_department", "owner_bank")
 
 
+# The default owner of policy and other questions: the county's financial office.
+DEPARTMENT_SUFFIX = "金融办"
+
+
+def department_overrides():
+    """{county code: department name} from ``settings.RONGXIE_ITEM_DEPARTMENTS``."""
+    return getattr(settings, "RONGXIE_ITEM_DEPARTMENTS", {}) or {}
+
+
 def default_department(enterprise):
     """The department that owns policy and other questions in the enterprise's county.
 
@@ -65,11 +74,11 @@ def default_department(enterprise):
     county's financial office (e.g. 平阳县金融办).
     """
     county_code = enterprise.region_id[:6]
-    overrides = getattr(settings, "RONGXIE_ITEM_DEPARTMENTS", {}) or {}
+    overrides = department_overrides()
     if county_code in overrides:
         return overrides[county_code]
     county = Region.objects.filter(code=county_code).values_list("name", flat=True).first()
-    return f"{county or ''}金融办"
+    return f"{county or ''}{DEPARTMENT_SUFFIX}"
 
 
 def lead_bank_id(enterprise_id):
