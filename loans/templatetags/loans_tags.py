@@ -34,9 +34,9 @@ def loan_panel(context, enterprise):
         loan.contacted = loan.pk in contacted
     chains = [chain for chain in renewal_chains(loans) if len(chain) > 1]
     approvals = list(
-        CreditApproval.objects.restrict(user).filter(enterprise=enterprise).select_related("bank")[
-            :20
-        ]
+        CreditApproval.objects.restrict(user)
+        .filter(enterprise=enterprise)
+        .select_related("bank")[:20]
     )
     mine_approvals = set()
     if may_report:
