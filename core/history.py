@@ -240,9 +240,12 @@ def _display(field, value, codes=None):
     if codes is not None and isinstance(value, (list, dict)):
         labels = dict(codes)
         if isinstance(value, list):
-            return "、".join(str(labels.get(code, code)) for code in value) or "—"
-        return "；".join(
-            f"{labels.get(code, code)}：{_display(None, ticked)}" for code, ticked in value.items()
+            return str(_(", ")).join(str(labels.get(code, code)) for code in value) or "—"
+        return str(_("; ")).join(
+            str(_("{label}: {value}")).format(
+                label=labels.get(code, code), value=_display(None, ticked)
+            )
+            for code, ticked in value.items()
         )
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)  # JSON fields (rule set weights)
