@@ -825,6 +825,11 @@ def compute_funnel_live(user, region, start, end):
         approval_flows(src, [], region, start, end).get(total),
         recommendation_flows(src, [], region, start, end, days=False).get(total),
     )
+    return _result(region, start, end, src, {key: row[key] for key in FUNNEL_KEYS})
+
+
+def _result(region, start, end, src, totals):
+    """The shape of a KPI result (stored and read back by ``snapshots``), no groups yet."""
     return {
         "region": region,
         "start": start,
@@ -833,7 +838,7 @@ def compute_funnel_live(user, region, start, end):
         "as_of": timezone.now(),
         "data_as_of": data_as_of(),
         "screening_available": src.active is not None,
-        "totals": {key: row[key] for key in FUNNEL_KEYS},
+        "totals": totals,
         "rows": [],
         "groups": {},
     }
@@ -877,18 +882,7 @@ def compute_live(user, region, start, end, groups=GROUP_BY_CHOICES):
             recs.get((group, key)),
         )
 
-    result = {
-        "region": region,
-        "start": start,
-        "end": end,
-        "group_by": None,
-        "as_of": timezone.now(),
-        "data_as_of": data_as_of(),
-        "screening_available": src.active is not None,
-        "totals": row_for(None, None),
-        "rows": [],
-        "groups": {},
-    }
+    result = _result(region, start, end, src, row_for(None, None))
     for name in groups:
         if name == "month":
             rows = []

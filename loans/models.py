@@ -396,7 +396,12 @@ class StageChange(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
-        return enterprise_scope_q(scope, "enterprise__")
+        """The enterprise in scope; for a bank user, only the moves its own loans caused: the
+        date of another bank's loan is that bank's business (as its first-loan dates are)."""
+        q = enterprise_scope_q(scope, "enterprise__")
+        if scope.bank_codes is not None:
+            q &= Q(loan__bank_id__in=list(scope.bank_codes))
+        return q
 
 
 def _loan_rows_scope_q(scope):

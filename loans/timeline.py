@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from enterprises.timeline import Event, amount, join, label, register_batch_rows, register_source
 
-from .choices import Guarantee, LoanProduct
-from .models import CreditApproval, CreditSnapshot, Loan
+from .choices import Guarantee, LoanProduct, Stage
+from .models import CreditApproval, CreditSnapshot, Loan, StageChange
 
 
 def approval_events(enterprise, user, limit):
@@ -81,9 +81,34 @@ def _loan(loan):
     }
 
 
+def stage_events(enterprise, user, limit):
+    """The enterprise's stage history: 无贷户 → 首贷户 → 伙伴客户 (one query). The loan that moved
+    it is not named: it may be another bank's."""
+    rows = (
+        StageChange.objects.restrict(user)
+        .filter(enterprise=enterprise)
+        .order_by("-changed_on", "-pk")[:limit]
+    )
+    kind = _("Stage")
+    return [
+        Event(
+            row.changed_on,
+            kind,
+            icon="bi-signpost-split",
+            render=lambda row=row: {
+                "title": _("{old} → {new}").format(
+                    old=label(Stage, row.from_stage), new=label(Stage, row.to_stage)
+                )
+            },
+        )
+        for row in rows
+    ]
+
+
 def register_sources():
     register_source("approvals", approval_events)
     register_source("loans", loan_events)
+    register_source("stages", stage_events)
     # Their import batches show among the enterprise's imports (one query for all).
     register_batch_rows(CreditSnapshot)
     register_batch_rows(Loan)

@@ -51,8 +51,11 @@ def loan_panel(context, enterprise):
         "request": context["request"],
         "enterprise": enterprise,
         "stage": stage,
+        # Since when: a bank user may not learn the day of another bank's loan from it.
+        "show_since": user.scope.bank_codes is None,
         "stage_label": stage.get_stage_display() if stage else Stage.NO_LOAN.label,
-        "changes": StageChange.objects.filter(enterprise=enterprise)
+        "changes": StageChange.objects.restrict(user)
+        .filter(enterprise=enterprise)
         .select_related("loan")
         .order_by("changed_on", "pk"),
         "ttl": time_to_loan(enterprise),

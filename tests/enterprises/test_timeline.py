@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
 OTHER = "RA-OTHER"  # a marker every row of the other bank carries in its text
 EVERY_SOURCE = {
     "registered",
+    "stages",
     "imports",
     "negative",
     "list_changes",
@@ -218,6 +219,9 @@ def history(cast, firm, worker):
     BankFeedback.objects.filter(assignment__enterprise=firm).update(created_at=at(date(2025, 4, 9)))
     CoordinationItem.objects.filter(enterprise=firm).update(created_at=at(date(2025, 5, 6), 12))
     Application.objects.filter(enterprise=firm).update(created_at=at(date(2025, 5, 7)))
+    from loans.services import recompute_stages
+
+    recompute_stages(enterprise_ids=[firm.pk])  # 无贷户 → 首贷户 (own loan) → 伙伴客户
 
 
 @pytest.fixture
@@ -255,7 +259,17 @@ def test_every_source_appears_on_the_page_for_county_staff(client, cast, firm):
     html = timeline_html(client, cast.staff, firm)
     for source in EVERY_SOURCE:
         assert f'data-source="{source}"' in html
-    for label in ("走访", "问题协调", "银行反馈", "移交", "授信", "续贷", "筛分", "数据导入"):
+    for label in (
+        "走访",
+        "问题协调",
+        "银行反馈",
+        "移交",
+        "授信",
+        "续贷",
+        "筛分",
+        "数据导入",
+        "阶段",
+    ):
         assert label in html
 
 
@@ -461,3 +475,23 @@ def test_an_enterprise_with_nothing_but_its_register_entry(client, cast):
     client.force_login(cast.city_staff)
     html = timeline_html(client, cast.city_staff, firm)
     assert html.count('data-source="') == 1 and "成立" in html
+
+
+def test_the_stage_history_shows_a_bank_officer_only_the_moves_its_loans_made(client, cast, firm):
+    from loans.models import StageChange
+
+    changes = StageChange.objects.filter(enterprise=firm)
+    theirs = changes.exclude(loan__bank=cast.bank)
+    assert changes.filter(loan__bank=cast.bank).exists() and theirs.exists()
+    staff_days = {e.when for e in events_of(cast.staff, firm) if e.source == "stages"}
+    officer_days = {e.when for e in events_of(cast.officer, firm) if e.source == "stages"}
+    assert staff_days == set(changes.values_list("changed_on", flat=True))
+    assert officer_days == set(
+        changes.filter(loan__bank=cast.bank).values_list("changed_on", flat=True)
+    )
+    assert not officer_days & set(theirs.values_list("changed_on", flat=True))
+    # the enterprise page's stage panel follows the same rule, and names no day for the officer
+    client.force_login(cast.officer)
+    page = client.get(f"/enterprises/{firm.pk}/").content.decode()
+    for day in theirs.values_list("changed_on", flat=True):
+        assert day.isoformat() not in page.split('id="stage-history"')[-1].split("</ul>")[0]
