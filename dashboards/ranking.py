@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from banks.choices import DeclineReason, FeedbackStatus
 from banks.models import Bank, BankAssignment, BankFeedback, HandOff
 
-from .services import RATE_QUANTUM, Sources, _fetch, _sql, average_days, bank_conversion
+from .services import RATE_QUANTUM, Sources, _fetch, _sql, average_days, bank_conversions
 
 COUNT_FIELDS = (
     "due",
@@ -180,8 +180,8 @@ def compute_live(user, region, start, end):
     feedback = _feedback_figures(user, prefix, start, end)
     reasons = _decline_reasons(user, prefix, start, end)
     hand_offs = _hand_offs(user, prefix, start, end)
-    by_branch = bank_conversion(src, start, end, "branch")
-    by_root = bank_conversion(src, start, end, "root")
+    conversions = bank_conversions(src, start, end)
+    by_branch, by_root = conversions["branch"], conversions["root"]
 
     banks = {
         code: (name, parent)

@@ -612,56 +612,70 @@ def recommendation_flows(src, names, region, start, end, days=True):
 
 
 def bank_conversion(src, start, end, level):
-    """Per bank (``level`` "root": head institution, "branch": the branch itself): enterprises
+    """``bank_conversions`` of one level ("root" or "branch")."""
+    return bank_conversions(src, start, end, (level,))[level]
+
+
+def bank_conversions(src, start, end, levels=("branch", "root")):
+    """Per level and bank ("root": head institution, "branch": the branch itself): enterprises
     recommended to it in start..end, how many of them it then granted credit and lent to.
 
     Each bank counts from its own R (the earliest recommendation to it in the period) and
     its own approvals and loans on or after R, on or before end — a bank is measured by what
-    it did with the enterprises recommended to it. ``days`` sums R → its first loan.
+    it did with the enterprises recommended to it. ``days`` sums R → its first loan. Every
+    level comes from one query, so the loans and approvals are read once.
     """
     rc_sql, rc_params = src.recommendations
     ln_sql, ln_params = src.loans
     ap_sql, ap_params = src.approvals
-    if level == "root":
-        key, ctes = "br.root", BANK_ROOTS + ","
-        join_r = "JOIN bank_root br ON br.code = r0.bank_id"
-        sub = "SELECT s0.enterprise_id, {day} AS day, sr.root AS bank FROM {src} s0 JOIN bank_root sr ON sr.code = s0.bank_id"
-    else:
-        key, ctes, join_r = "r0.bank_id", "WITH", ""
-        sub = "SELECT s0.enterprise_id, {day} AS day, s0.bank_id AS bank FROM {src} s0"
+    keys = {"branch": "r0.bank_id", "root": "br.root"}
+    recommended = " UNION ALL ".join(
+        f"SELECT r0.enterprise_id, '{level}' AS level, {keys[level]} AS bank, r0.recommended_on "
+        f"FROM {rc_sql} r0 JOIN bank_root br ON br.code = r0.bank_id "
+        "WHERE r0.recommended_on BETWEEN %s AND %s"
+        for level in levels
+    )
+    recommended_params = [p for _level in levels for p in (*rc_params, start, end)]
+    # A loan or approval matches a row of rfirst at that row's level.
+    at_level = "(CASE f.level WHEN 'branch' THEN {a}.branch ELSE {a}.root END) = f.bank"
+    # Only the recommended enterprises' loans and approvals: a fraction of the region's.
+    sub = (
+        "SELECT s0.enterprise_id, {day} AS day, s0.bank_id AS branch, sr.root AS root "
+        "FROM {src} s0 JOIN bank_root sr ON sr.code = s0.bank_id "
+        "WHERE s0.enterprise_id IN (SELECT enterprise_id FROM rfirst)"
+    )
     loans = sub.format(day="s0.disbursed_on", src=ln_sql)
     approvals = sub.format(day="s0.approved_on", src=ap_sql)
-    sql = f"""{ctes} rfirst AS (
-            SELECT r0.enterprise_id, {key} AS bank, MIN(r0.recommended_on) AS r_day
-            FROM {rc_sql} r0 {join_r}
-            WHERE r0.recommended_on BETWEEN %s AND %s
-            GROUP BY r0.enterprise_id, {key}
+    sql = f"""{BANK_ROOTS}, rfirst AS (
+            SELECT enterprise_id, level, bank, MIN(recommended_on) AS r_day
+            FROM ({recommended}) r GROUP BY enterprise_id, level, bank
         ), rl AS (
-            SELECT f.enterprise_id, f.bank, f.r_day, MIN(l.day) AS loan_day
+            SELECT f.enterprise_id, f.level, f.bank, f.r_day, MIN(l.day) AS loan_day
             FROM rfirst f
-            LEFT JOIN ({loans}) l
-                   ON l.enterprise_id = f.enterprise_id AND l.bank = f.bank AND l.day >= f.r_day
-            GROUP BY f.enterprise_id, f.bank, f.r_day
+            LEFT JOIN ({loans}) l ON l.enterprise_id = f.enterprise_id
+                 AND {at_level.format(a="l")} AND l.day >= f.r_day
+            GROUP BY f.enterprise_id, f.level, f.bank, f.r_day
         ), ra AS (
-            SELECT f.enterprise_id, f.bank
-            FROM rfirst f JOIN ({approvals}) a
-                 ON a.enterprise_id = f.enterprise_id AND a.bank = f.bank AND a.day >= f.r_day
-            GROUP BY f.enterprise_id, f.bank
+            SELECT f.enterprise_id, f.level, f.bank
+            FROM rfirst f JOIN ({approvals}) a ON a.enterprise_id = f.enterprise_id
+                 AND {at_level.format(a="a")} AND a.day >= f.r_day
+            GROUP BY f.enterprise_id, f.level, f.bank
         )
-        SELECT rl.bank, COUNT(*), COUNT(ra.enterprise_id), COUNT(rl.loan_day),
+        SELECT rl.level, rl.bank, COUNT(*), COUNT(ra.enterprise_id), COUNT(rl.loan_day),
                SUM({days_between("rl.loan_day", "rl.r_day")})
-        FROM rl LEFT JOIN ra ON ra.enterprise_id = rl.enterprise_id AND ra.bank = rl.bank
-        GROUP BY rl.bank"""
-    params = [*rc_params, start, end, *ln_params, *ap_params]
-    return {
-        row[0]: {
-            "recommended": row[1],
-            "credited": row[2],
-            "disbursed": row[3],
-            "days": int(row[4] or 0),
+        FROM rl LEFT JOIN ra ON ra.enterprise_id = rl.enterprise_id AND ra.level = rl.level
+             AND ra.bank = rl.bank
+        GROUP BY rl.level, rl.bank"""
+    params = [*recommended_params, *ln_params, *ap_params]
+    result = {level: {} for level in levels}
+    for level, bank, recommended_n, credited, disbursed, days in _fetch(sql, params):
+        result[level][bank] = {
+            "recommended": recommended_n,
+            "credited": credited,
+            "disbursed": disbursed,
+            "days": int(days or 0),
         }
-        for row in _fetch(sql, params)
-    }
+    return result
 
 
 def average_days(days, with_loan):
