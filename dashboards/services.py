@@ -257,11 +257,6 @@ def money(value):
     return Decimal(value)
 
 
-def _any(condition):
-    """BOOL_OR of ``condition``, written so both backends understand it."""
-    return f"(MAX(CASE WHEN {condition} THEN 1 ELSE 0 END) = 1)"
-
-
 # ---------------------------------------------------------------------------------------------
 # grouping keys: one query per KPI family computes the total and every grouping at once;
 # keys are expressions over the row alias ``x``.
@@ -701,7 +696,7 @@ def entity_figures(src, names, region, end, coverage=True):
     cs_sql, cs_params = src.credit
     act_sql, act_params = src.active
     nl_sql, nl_params = src.no_loan
-    financed = "COALESCE(la.outstanding, FALSE) OR COALESCE(ca.cur, FALSE)"
+    financed = "la.enterprise_id IS NOT NULL OR ca.enterprise_id IS NOT NULL"
     sql, params, decode = grouped_query(
         [n for n in names if n not in ("bank", "month")],
         region,
@@ -714,15 +709,15 @@ def entity_figures(src, names, region, end, coverage=True):
                          e0.id IN (SELECT n.enterprise_id FROM {nl_sql} n) AS no_loan
                 FROM {ent_sql} e0
                 WHERE e0.id IN (SELECT a.enterprise_id FROM {act_sql} a)) x
-            LEFT JOIN (SELECT enterprise_id, {_any("matures_on > %s")} AS outstanding
-                       FROM {ln_sql} l GROUP BY enterprise_id) la ON la.enterprise_id = x.id
-            LEFT JOIN (SELECT enterprise_id, {_any("is_latest AND loan_balance > 0")} AS cur
-                       FROM (SELECT c.*,
+            LEFT JOIN (SELECT DISTINCT enterprise_id FROM {ln_sql} l
+                       WHERE l.matures_on > %s) la ON la.enterprise_id = x.id
+            LEFT JOIN (SELECT DISTINCT enterprise_id
+                       FROM (SELECT c.enterprise_id, c.loan_balance,
                                     as_of = MAX(as_of) OVER (PARTITION BY enterprise_id, bank_id)
                                     AS is_latest
                              FROM {cs_sql} c) c2
-                       GROUP BY enterprise_id) ca ON ca.enterprise_id = x.id""",
-        nl_params + ent_params + act_params + [end] + ln_params + cs_params,
+                       WHERE is_latest AND loan_balance > 0) ca ON ca.enterprise_id = x.id""",
+        nl_params + ent_params + act_params + ln_params + [end] + cs_params,
     )
     return {
         decode(row): {
