@@ -347,6 +347,7 @@ def batch_list(request):
         RecommendationBatch.objects.restrict(request.user)
         .select_related("bank", "region", "pushed_by")
         .annotate(n=Count("recommendations"))
+        .order_by("-pushed_on", "-id")  # Meta.ordering does not apply to a grouped query
     )
     return render(
         request, "visits/recommendations/batches.html", {"page": paginate(request, batches)}
