@@ -390,7 +390,8 @@ def schedule_follow_ups(run):
     run.sql(
         f"UPDATE {due} SET done_by_id = (SELECT v.id FROM {visits} v "
         f"WHERE v.enterprise_id = {due}.enterprise_id AND {latest}) "
-        f"WHERE done_by_id IS NULL AND EXISTS (SELECT 1 FROM {visits} v "
+        f"WHERE done_by_id IS NULL AND enterprise_id IN (SELECT s.enterprise_id FROM {stage} s) "
+        f"AND EXISTS (SELECT 1 FROM {visits} v "
         f"WHERE v.enterprise_id = {due}.enterprise_id AND {latest} "
         f"AND ({due}.opened_on IS NULL OR {due}.opened_on <= v.visited_on) "
         f"AND ({due}.source_visit_id IS NULL OR {due}.source_visit_id <> v.id))"
