@@ -67,18 +67,23 @@ def _days(start, end):
     return (end - start).days if start and end else None
 
 
-def time_to_loan(enterprise):
+def time_to_loan(enterprise, user):
     """Days from the enterprise's earliest recommendation, and from its first visit, to its first
-    loan (any bank, renewals included) disbursed on or after that day. Returns a dict:
-    ``recommended_on``, ``loan_after_recommendation`` (date), ``days_from_recommendation``,
-    ``first_visit_on``, ``loan_after_visit``, ``days_from_visit`` (None where missing)."""
+    loan (renewals included) disbursed on or after that day, among the rows ``user`` may read (a
+    bank officer: its own branches' recommendations, visits and loans, so no other bank's loan
+    date shows through). Returns a dict: ``recommended_on``, ``loan_after_recommendation``
+    (date), ``days_from_recommendation``, ``first_visit_on``, ``loan_after_visit``,
+    ``days_from_visit`` (None where missing)."""
     Recommendation = apps.get_model("visits", "Recommendation")
     Visit = apps.get_model("visits", "Visit")
-    recommended_on = Recommendation.objects.filter(
-        enterprise=enterprise, recommended_on__isnull=False
-    ).aggregate(d=Min("recommended_on"))["d"]
+    recommended_on = (
+        Recommendation.objects.restrict(user)
+        .filter(enterprise=enterprise, recommended_on__isnull=False)
+        .aggregate(d=Min("recommended_on"))["d"]
+    )
     first_visit_on = (
-        Visit.objects.filter(enterprise=enterprise)
+        Visit.objects.restrict(user)
+        .filter(enterprise=enterprise)
         .exclude(status="withdrawn")
         .aggregate(d=Min("visited_on"))["d"]
     )
@@ -86,9 +91,11 @@ def time_to_loan(enterprise):
     def first_loan_from(start):
         if start is None:
             return None
-        return Loan.objects.filter(enterprise=enterprise, disbursed_on__gte=start).aggregate(
-            d=Min("disbursed_on")
-        )["d"]
+        return (
+            Loan.objects.restrict(user)
+            .filter(enterprise=enterprise, disbursed_on__gte=start)
+            .aggregate(d=Min("disbursed_on"))["d"]
+        )
 
     after_rec, after_visit = first_loan_from(recommended_on), first_loan_from(first_visit_on)
     return {

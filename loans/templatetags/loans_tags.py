@@ -58,7 +58,7 @@ def loan_panel(context, enterprise):
         .filter(enterprise=enterprise)
         .select_related("loan")
         .order_by("changed_on", "pk"),
-        "ttl": time_to_loan(enterprise),
+        "ttl": time_to_loan(enterprise, user),
         "chains": chains,
         "outstanding": outstanding_balance(loans, timezone.localdate()),
         "approvals": approvals,

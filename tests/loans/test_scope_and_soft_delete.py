@@ -201,3 +201,24 @@ def test_the_officer_records_an_approval_from_the_workspace(client, cast, firm):
     theirs = record_approval(cast.admin, approval(firm, cast.other_bank, no="SX-OTHER"))
     page = client.get(f"/enterprises/{firm.pk}/").content.decode()
     assert f'href="/loans/approvals/{theirs.pk}/edit/"' not in page
+
+
+def test_days_to_loan_on_the_page_count_only_the_loans_the_reader_may_see(client, cast, firm):
+    """Another bank's loan after the recommendation to my branch must not show its date to me."""
+    from visits.models import Recommendation
+
+    Recommendation.objects.create(enterprise=firm, bank=cast.bank, recommended_on=date(2026, 1, 5))
+    make_loan(
+        firm,
+        cast.other_bank,
+        disbursed_on=date(2026, 2, 17),
+        matures_on=date(2027, 2, 17),
+        loan_no="THEIRS-1",
+    )
+    client.force_login(cast.officer)
+    page = client.get(f"/enterprises/{firm.pk}/").content.decode()
+    ttl = page.split('id="ttl-recommendation"')[1].split("</dd>")[0]
+    assert "2026-02-17" not in ttl and "43" not in ttl
+    client.force_login(cast.staff)
+    page = client.get(f"/enterprises/{firm.pk}/").content.decode()
+    assert "2026-02-17" in page.split('id="ttl-recommendation"')[1].split("</dd>")[0]
