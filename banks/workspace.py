@@ -75,10 +75,7 @@ def recommended_to(user):
     Read by model name: visits sits above banks, whose code never imports it.
     """
     recommendation = apps.get_model("visits", "Recommendation")
-    queryset = recommendation.objects.filter(recommended_on__isnull=False)
-    if user.scope.bank_codes is not None:
-        queryset = queryset.filter(bank_id__in=list(user.scope.bank_codes))
-    return queryset
+    return recommendation.objects.restrict(user).filter(recommended_on__isnull=False)
 
 
 def decision_state(assignment, today):

@@ -18,6 +18,7 @@ from banks.models import BankAssignment
 from core import jobs
 from enterprises.signals import batch_applied
 from loans.models import Loan
+from loans.services import recompute_stages
 from screening.selectors import current_memberships
 
 COUNTY = "330326"  # demo.services.COUNTY (平阳县), whose staff log in as taskforce
@@ -110,6 +111,9 @@ def load(stdout=None):
             writer.writerow(HEADER)
             writer.writerows(rows)
         summary = import_demo_file("loans", path)
+    # The import's signal is muted (the rebuild below does the lists): the stages by hand, so
+    # the newcomer's first loan shows as 无贷户 → 首贷户 on its timeline.
+    recompute_stages(enterprise_ids=[e.pk for e in (credited, newcomer) if e is not None])
     job = jobs.run_now("screening.rebuild", params={"trigger": "demo"})
     if stdout is not None:
         stdout.write(f"demo: timeline loans: {summary}; lists: {job.get_status_display()}")

@@ -18,6 +18,7 @@ from enterprises.timeline import (
     label,
     link,
     person,
+    register_batch_rows,
     register_source,
     shorten,
 )
@@ -244,3 +245,7 @@ def register_sources():
     register_source("items", item_events)
     register_source("applications", application_events)
     register_source("recommendations", recommendation_events)
+    # The visits and recommendations files show among the enterprise's imports.
+    register_batch_rows(Visit)
+    register_batch_rows(CoordinationItem)
+    register_batch_rows(Recommendation)

@@ -21,3 +21,6 @@ def test_the_demo_enterprises_have_a_rich_timeline(regions):
     # The newcomer's first loan moved it between lists: the second run's diff.
     changes = [e for e in timeline(newcomer, staff)[0] if e.source == "list_changes"]
     assert {e.title for e in changes} >= {"进入名单：有贷户", "移出名单：无贷户"}
+    # … and its stage: 无贷户 → 首贷户
+    stages = [e for e in timeline(newcomer, staff)[0] if e.source == "stages"]
+    assert [e.title for e in stages] == ["无贷户 → 首贷户"]

@@ -407,3 +407,15 @@ def test_a_bank_token_imports_only_its_own_banks_recommendations(cast, tmp_path)
     batch = import_file("recommendations", path, user=partner, skip_bad_rows=True)
     assert [(e[0], e[3]) for e in errors(batch)] == [(2, "该银行不在您的权限范围内。")]
     assert list(Recommendation.objects.values_list("bank", flat=True)) == ["PY-BR"]
+
+
+def test_a_visits_file_shows_among_the_enterprise_imports_in_its_timeline(cast, tmp_path):
+    from enterprises.timeline import timeline
+
+    enterprise = make_enterprise()
+    batch = import_file(
+        "visits", write_csv(tmp_path / "v.csv", HEADER, [row(enterprise)]), user=cast.staff
+    )
+    events, _more = timeline(enterprise, cast.staff)
+    imports = [e for e in events if e.source == "imports"]
+    assert any(f"#{batch.pk}" in e.detail for e in imports)
