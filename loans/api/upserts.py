@@ -24,6 +24,7 @@ from enterprises.models import Enterprise
 from ..choices import Guarantee, LoanProduct
 from ..imports import GUARANTEES, PRODUCTS
 from ..models import CreditApproval, Loan
+from ..services.records import after_loan_change
 
 MAX_BATCH = 1000
 AMOUNT_LIMIT = Decimal("1e14")
@@ -422,6 +423,8 @@ def upsert(user, kind, records, *, via):
             ids = existing | written
         if written and kind is LOANS:
             _link_renewals(list(written.values()))
+            by_key = {(r["bank_id"], r[own]): r["enterprise_id"] for r in rows}
+            after_loan_change({by_key[key] for key in written}, list(written.values()))
         if written and kind.model is CreditApproval:
             written_ids = sorted(written.values())
             record_set_based(

@@ -147,7 +147,9 @@ def validate_renewal(loan):
         )
 
 
-def _after_loan_change(enterprise_ids, loan_ids):
+def after_loan_change(enterprise_ids, loan_ids):
+    """What a written loan sets going, for every door (form, API): the enterprises' first loans
+    and stages, and the loans' maturity-watch entries."""
     from .stages import recompute_stages
     from .watch import refresh_watch
 
@@ -210,7 +212,7 @@ def record_loan(user, data, *, instance=None, upsert=False):
     def save():
         instance.save()
         ids = {instance.enterprise_id, old_enterprise} - {None}
-        _after_loan_change(ids, [instance.pk])
+        after_loan_change(ids, [instance.pk])
         return instance
 
     return scoped_save(user, "report", save)
@@ -225,7 +227,7 @@ def delete_loan(user, loan):
     def save():
         loan.deleted_at, loan.deleted_by = timezone.now(), user
         loan.save(update_fields=["deleted_at", "deleted_by"])
-        _after_loan_change({loan.enterprise_id}, [loan.pk])
+        after_loan_change({loan.enterprise_id}, [loan.pk])
         return loan
 
     with transaction.atomic():

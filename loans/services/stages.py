@@ -174,7 +174,10 @@ def recompute_stages(*, enterprise_ids=None, batch=None, today=None):
             if not ids:
                 cursor.execute(f"DROP TABLE {TARGETS}")
                 return 0
-            cursor.executemany(f"INSERT INTO {TARGETS} VALUES (%s)", [(i,) for i in ids])
+            for start in range(0, len(ids), 1000):  # one statement per thousand, not per id
+                chunk = ids[start : start + 1000]
+                values = ", ".join(["(%s)"] * len(chunk))
+                cursor.execute(f"INSERT INTO {TARGETS} VALUES {values}", chunk)
         else:
             cursor.execute(fill, params)
         cursor.execute(CALC_SQL, params)

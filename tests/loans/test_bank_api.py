@@ -259,3 +259,16 @@ def test_two_identical_requests_at_once_write_one_record(regions, key):
         assert answers[0].json() == answers[1].json() and created == 400
     else:
         assert created == 200
+
+
+def test_a_first_loan_sent_by_a_bank_system_moves_the_enterprise_stage(cast, bank_token):
+    from loans.models import EnterpriseStage, StageChange
+
+    enterprise = make_enterprise()
+    assert bank_token.post(LOANS, [loan(enterprise)], format="json").status_code == 201
+    stored = Loan.objects.get()
+    stage = EnterpriseStage.objects.get(enterprise=enterprise)
+    assert (stage.stage, stage.first_loan_id) == ("first_loan", stored.pk)
+    assert StageChange.objects.filter(enterprise=enterprise, to_stage="first_loan").exists()
+    stored.refresh_from_db()
+    assert stored.is_first_loan
