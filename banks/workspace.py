@@ -24,7 +24,7 @@ from .choices import AssignmentRole, AssignmentStatus, FeedbackStatus, HandOffCa
 from .forms import FeedbackForm
 from .models import AllocationRun, Bank, BankAssignment, BankFeedback, HandOff, UnplacedEnterprise
 from .panels import ATTENTION_PANELS, WORKSPACE_PANELS, render_list
-from .services.feedback import CLOSED, decision_overdue_q, record_feedback
+from .services.feedback import CLOSED, DECISION_MOOT, decision_overdue_q, record_feedback
 
 # Statuses a bank officer filters by (a backup standing by is not theirs yet).
 WORKSPACE_STATUSES = [(v, label) for v, label in AssignmentStatus.choices if v != "waiting"]
@@ -81,15 +81,7 @@ def recommended_to(user):
 def decision_state(assignment, today):
     """(overdue, days overdue, days left) of the assignment's credit-decision clock."""
     due = assignment.decision_due_on
-    if (
-        due is None
-        or assignment.decided_on is not None
-        or assignment.status
-        in (
-            AssignmentStatus.NO_NEED,
-            AssignmentStatus.HANDED_OFF,
-        )
-    ):
+    if due is None or assignment.decided_on is not None or assignment.status in DECISION_MOOT:
         return False, None, None
     days = (today - due).days
     return (True, days, None) if days > 0 else (False, None, -days)

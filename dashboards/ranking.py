@@ -20,20 +20,9 @@ from banks.models import Bank, BankAssignment, BankFeedback, HandOff
 
 from .services import RATE_QUANTUM, Sources, _fetch, _sql, average_days, bank_conversions
 
-COUNT_FIELDS = (
-    "due",
-    "on_time",
-    "answered",
-    "declined",
-    "recommended",
-    "credited",
-    "disbursed",
-    "days",
-    "hand_offs_received",
-    "hand_offs_given",
-)
 RATE_FIELDS = ("on_time_rate", "decline_rate", "credit_rate", "disbursed_rate")
 DAYS_FIELDS = ("avg_days_to_loan",)
+# The figures stored as text and read back as Decimal (snapshots).
 DECIMAL_FIELDS = (*RATE_FIELDS, *DAYS_FIELDS)
 
 

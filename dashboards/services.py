@@ -66,7 +66,6 @@ COUNT_KEYS = (
 DAYS_KEYS = ("avg_days_to_disburse",)
 DAYS_QUANTUM = Decimal("0.1")
 # Figures the funnel needs besides the KPIs (not KPI keys of the spec, served by the funnel).
-FUNNEL_EXTRA_KEYS = ("need_found_enterprises", "disbursed_enterprises")
 # KPIs about the enterprise population: meaningless per bank or per month.
 ENTITY_KEYS = ("active_entities", "no_loan_entities", "financing_coverage_rate")
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from enterprises.models import ImportBatch, Region
 
 from .models import DataVersion, StatsSnapshot
+from .ranking import DECIMAL_FIELDS as RANKING_DECIMAL_FIELDS
 from .services import (
     AMOUNT_KEYS,
     DAYS_KEYS,
@@ -27,13 +28,7 @@ from .services import (
 )
 
 DECIMAL_KEYS = {*AMOUNT_KEYS, *RATE_KEYS, *DAYS_KEYS}
-RANKING_DECIMALS = {
-    "on_time_rate",
-    "decline_rate",
-    "credit_rate",
-    "disbursed_rate",
-    "avg_days_to_loan",
-}
+RANKING_DECIMALS = set(RANKING_DECIMAL_FIELDS)
 # Stored results of another shape than the KPI result: their spec carries "kind".
 RANKING = "ranking"
 FUNNEL = "funnel"  # the KPI result's shape, with the funnel's figures only

@@ -68,7 +68,7 @@ def _visit(user, visit):
         need = join(
             _("financing need"),
             amount(visit.need_amount),
-            NeedPurpose(visit.need_purpose).label if visit.need_purpose else "",
+            label(NeedPurpose, visit.need_purpose) if visit.need_purpose else "",
         )
     else:
         need = _("no financing need")

@@ -122,10 +122,9 @@ class CoordinationItemViewSet(
 
     def save_versioned(self, serializer, expected_version):
         data = dict(serializer.validated_data)
-        return self.scoped_save(
-            lambda: _service(
-                lambda: update_item(self.request.user, serializer.instance, data, expected_version)
-            )
+        # update_item saves through the write path itself (scope re-check, history).
+        return _service(
+            lambda: update_item(self.request.user, serializer.instance, data, expected_version)
         )
 
 
