@@ -222,3 +222,28 @@ def test_days_to_loan_on_the_page_count_only_the_loans_the_reader_may_see(client
     client.force_login(cast.staff)
     page = client.get(f"/enterprises/{firm.pk}/").content.decode()
     assert "2026-02-17" in page.split('id="ttl-recommendation"')[1].split("</dd>")[0]
+
+
+@pytest.mark.parametrize("who", ["other_officer", "staff", "outsider_staff", "regulator"])
+def test_only_the_owning_branch_changes_or_deletes_an_approval(client, cast, firm, who):
+    saved = record_approval(cast.officer, approval(firm, cast.bank, no="SX-OWN"))
+    edit, delete = f"/loans/approvals/{saved.pk}/edit/", f"/loans/approvals/{saved.pk}/delete/"
+    if who == "other_officer":
+        user = make_user("ra-officer", "bank_officer", bank=cast.other_bank)
+    else:
+        user = getattr(cast, who)
+    client.force_login(user)
+    assert client.get(edit).status_code in (403, 404)
+    assert client.post(edit, {"approval_no": "SX-HIJACK"}).status_code in (403, 404)
+    assert client.post(delete).status_code in (403, 404)
+    saved.refresh_from_db()
+    assert (saved.approval_no, saved.deleted_at) == ("SX-OWN", None)
+
+
+def test_the_owning_officer_opens_changes_and_soft_deletes_an_approval(client, cast, firm):
+    saved = record_approval(cast.officer, approval(firm, cast.bank, no="SX-OWN"))
+    client.force_login(cast.officer)
+    assert client.get(f"/loans/approvals/{saved.pk}/edit/").status_code == 200
+    assert client.post(f"/loans/approvals/{saved.pk}/delete/").status_code == 302
+    assert not CreditApproval.objects.filter(pk=saved.pk).exists()  # hidden by the manager
+    assert CreditApproval.all_objects.get(pk=saved.pk).deleted_by == cast.officer
