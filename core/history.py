@@ -300,16 +300,39 @@ def annotate(entries):
     return entries
 
 
+def id_in(column, ids):
+    """(SQL, params) of ``column`` among ``ids``: one array parameter on PostgreSQL (a thousand
+    placeholders cost more to send than the statement to run), a list on SQLite."""
+    from django.db import connection
+
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [ids]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
 def record_set_based(
-    model, where, params=(), *, created_since, actor=None, via, extra=None, repr_sql=None
+    model,
+    where,
+    params=(),
+    *,
+    created_since=None,
+    created_ids=None,
+    actor=None,
+    via,
+    extra=None,
+    repr_sql=None,
 ):
     """Write the history entries of a set-based write (INSERT … SELECT, ON CONFLICT) in SQL.
 
     django-auditlog only sees ``save()``; imports and the bank API's bulk upserts write tracked
     tables with SQL, so they write their entries here, one INSERT … SELECT for all rows:
     ``where`` (SQL over the table aliased ``t``, with ``params``) selects the rows just
-    written; a row created at or after ``created_since`` (its ``created_at``) is a creation,
-    any other an update. The entry names the door (``via``) and ``extra`` (e.g. the import
+    written; a row created at or after ``created_since`` (its ``created_at``), or, for a table
+    without that column, a row whose id is in ``created_ids``, is a creation, any other an
+    update. The entry names the door (``via``) and ``extra`` (e.g. the import
     batch); the changed values themselves are the batch's / request's, so an update entry
     lists the fields written, not their earlier values. Returns the number of entries.
     """
@@ -325,19 +348,24 @@ def record_set_based(
         data["actor_name"] = actor.get_username()
     repr_sql = repr_sql or "CAST(t.id AS text)"
     json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    if created_ids is not None:
+        created, created_params = id_in("t.id", sorted(created_ids))
+    else:
+        created, created_params = "t.created_at >= %s", [created_since]
     query = (
         "INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, "
         "action, changes_text, changes, actor_id, actor_email, timestamp, additional_data) "
         f"SELECT %s, CAST(t.id AS text), t.id, {repr_sql}, "
-        f"CASE WHEN t.created_at >= %s THEN %s ELSE %s END, '', {json_param}, %s, %s, %s, "
+        f"CASE WHEN {created} THEN %s ELSE %s END, '', {json_param}, %s, %s, %s, "
         f"{json_param} "
         f"FROM {table} t WHERE {where}"
     )
-    if connection.vendor != "postgresql":  # SQLite compares the text Django stores
-        created_since = connection.ops.adapt_datetimefield_value(created_since)
+    if created_ids is None and connection.vendor != "postgresql":
+        # SQLite compares the text Django stores
+        created_params = [connection.ops.adapt_datetimefield_value(created_since)]
     args = [
         content_type.pk,
-        created_since,
+        *created_params,
         LogEntry.Action.CREATE,
         LogEntry.Action.UPDATE,
         _json.dumps(

@@ -103,8 +103,8 @@ class Loan(SoftDeleted, CoordinationRecord):
     repayment (无还本续贷) points to the loan it continues (``renews``).
 
     Imported rows are written by set-based SQL (no per-row history: the batch is their
-    provenance); rows saved through the ORM (the loan form, the admin, the API) are in the
-    change history, as a CoordinationRecord. ``is_first_loan`` is derived
+    provenance); rows saved through the ORM (the loan form, the admin) are in the change
+    history, as a CoordinationRecord, and the bank API writes the entries of its upserts. ``is_first_loan`` is derived
     (loans/services/stages.py), never typed.
     """
 

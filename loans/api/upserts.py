@@ -18,13 +18,12 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.history import record_set_based
+from core.history import id_in, record_set_based
 from enterprises.models import Enterprise
 
 from ..choices import Guarantee, LoanProduct
 from ..imports import GUARANTEES, PRODUCTS
 from ..models import CreditApproval, Loan
-from ..services.records import after_loan_change
 
 MAX_BATCH = 1000
 AMOUNT_LIMIT = Decimal("1e14")
@@ -421,21 +420,12 @@ def upsert(user, kind, records, *, via):
                 )
                 written = {(bank, number): pk for pk, bank, number in cursor.fetchall()}
             ids = existing | written
+        if written:
+            _record_history(kind, written, existing, user, via)
         if written and kind is LOANS:
             _link_renewals(list(written.values()))
             by_key = {(r["bank_id"], r[own]): r["enterprise_id"] for r in rows}
-            after_loan_change({by_key[key] for key in written}, list(written.values()))
-        if written and kind.model is CreditApproval:
-            written_ids = sorted(written.values())
-            record_set_based(
-                CreditApproval,
-                f"t.id IN ({', '.join(['%s'] * len(written_ids))})",
-                written_ids,
-                created_since=now,
-                actor=user,
-                via=via,
-                repr_sql="t.bank_id || '/' || t.approval_no",
-            )
+            _queue_stages(user, {by_key[key] for key in written}, written.values())
         if len(ids) < len(keys):
             ids |= _existing(kind, [k for k in keys if k not in ids])
     results, counts = [], {"created": 0, "updated": 0, "unchanged": 0}
@@ -486,13 +476,45 @@ def _existing(kind, keys):
     return {(b, n): pk for b, n, pk in rows if (b, n) in wanted}
 
 
+def _record_history(kind, written, existing, user, via):
+    """The change history of the rows the batch wrote, in one INSERT … SELECT."""
+    where, params = id_in("t.id", sorted(written.values()))
+    record_set_based(
+        kind.model,
+        where,
+        params,
+        created_ids=[pk for key, pk in written.items() if key not in existing],
+        actor=user,
+        via=via,
+        repr_sql=f"t.bank_id || '/' || t.{kind.own_id}",
+    )
+
+
+def _queue_stages(user, enterprise_ids, loan_ids):
+    """First loans, stages and maturity-watch entries of the written loans, by a job once the
+    batch is committed: for a thousand loans they cost more than the upsert, and the bank
+    system need not wait for them (imports do the same; the form, one loan, does it at once)."""
+    from core import jobs
+
+    from ..jobs import SENT_LOANS_KIND
+
+    jobs.enqueue(
+        SENT_LOANS_KIND,
+        user=user,
+        region=getattr(user, "region", None),
+        params={"enterprise_ids": sorted(enterprise_ids), "loan_ids": sorted(loan_ids)},
+    )
+
+
 def _link_renewals(ids):
     table = Loan._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
+    among, params = id_in("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET renews_id = (SELECT o.id FROM {table} o "
             f"WHERE o.bank_id = {table}.bank_id AND o.loan_no = {table}.renews_loan_no "
-            f"AND {table}.renews_loan_no <> '') WHERE id IN ({placeholders})",
-            ids,
+            f"AND {table}.renews_loan_no <> '') WHERE {among} "
+            # only renewals, and former ones: rewriting every row doubled the batch's writes
+            "AND (renews_loan_no <> '' OR renews_id IS NOT NULL)",
+            params,
         )

@@ -149,12 +149,14 @@ def validate_renewal(loan):
 
 def after_loan_change(enterprise_ids, loan_ids):
     """What a written loan sets going, for every door (form, API): the enterprises' first loans
-    and stages, and the loans' maturity-watch entries."""
+    and stages, and the loans' maturity-watch entries. Returns the counts of both."""
     from .stages import recompute_stages
     from .watch import refresh_watch
 
-    recompute_stages(enterprise_ids=enterprise_ids)
-    refresh_watch(loan_ids=loan_ids)
+    return {
+        "stage_changes": recompute_stages(enterprise_ids=enterprise_ids),
+        "watched": refresh_watch(loan_ids=loan_ids),
+    }
 
 
 def record_loan(user, data, *, instance=None, upsert=False):

@@ -32,6 +32,9 @@ CHANGE = StageChange._meta.db_table
 RULES = LoanRules._meta.db_table
 ENTERPRISE = "enterprises_enterprise"
 TARGETS = "loans_stage_targets"
+# One recompute at a time (PostgreSQL advisory lock): two at once for the same enterprise, a
+# form and a bank system's job say, would both insert its stage row.
+STAGE_LOCK = 0x53544147
 CALC = "loans_stage_calc"
 
 CALC_SQL = f"""
@@ -165,6 +168,8 @@ def recompute_stages(*, enterprise_ids=None, batch=None, today=None):
         "batch": getattr(batch, "pk", batch),
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STAGE_LOCK])
         for table in (CALC, TARGETS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE {TARGETS} (enterprise_id bigint PRIMARY KEY)")

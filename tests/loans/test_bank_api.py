@@ -261,14 +261,43 @@ def test_two_identical_requests_at_once_write_one_record(regions, key):
         assert created == 200
 
 
-def test_a_first_loan_sent_by_a_bank_system_moves_the_enterprise_stage(cast, bank_token):
+def test_a_first_loan_sent_by_a_bank_system_moves_the_enterprise_stage(
+    cast, bank_token, django_capture_on_commit_callbacks
+):
+    from core.models import Job
     from loans.models import EnterpriseStage, StageChange
 
     enterprise = make_enterprise()
-    assert bank_token.post(LOANS, [loan(enterprise)], format="json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bank_token.post(LOANS, [loan(enterprise)], format="json")
+        assert response.status_code == 201
+        # The answer does not wait for the stages: a job recomputes them after the commit.
+        assert not EnterpriseStage.objects.filter(enterprise=enterprise).exists()
+    job = Job.objects.get(kind="loans.sent_loans")
+    assert (job.status, job.created_by) == ("succeeded", bank_token.user)
+    assert job.counts == {"stage_changes": 1, "watched": 0}
     stored = Loan.objects.get()
     stage = EnterpriseStage.objects.get(enterprise=enterprise)
     assert (stage.stage, stage.first_loan_id) == ("first_loan", stored.pk)
     assert StageChange.objects.filter(enterprise=enterprise, to_stage="first_loan").exists()
     stored.refresh_from_db()
     assert stored.is_first_loan
+
+
+def test_loans_sent_by_a_bank_system_are_in_the_change_history(cast, bank_token):
+    enterprise = make_enterprise()
+    assert bank_token.post(LOANS, [loan(enterprise)], format="json").status_code == 201
+    stored = Loan.objects.get()
+
+    def entries():
+        return LogEntry.objects.get_for_object(stored)
+
+    (created,) = entries()
+    assert (created.action, created.actor) == (LogEntry.Action.CREATE, bank_token.user)
+    assert created.additional_data["via"] == "token"
+    assert created.object_repr == "PY-BR/L-1"
+
+    assert bank_token.post(LOANS, [loan(enterprise)], format="json").status_code == 200
+    assert entries().count() == 1  # sent again unchanged: no entry
+    assert bank_token.post(LOANS, [loan(enterprise, balance="150")], format="json").status_code == 200
+    assert [e.action for e in entries()] == [LogEntry.Action.UPDATE, LogEntry.Action.CREATE]
