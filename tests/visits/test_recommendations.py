@@ -359,6 +359,33 @@ def test_check_approval_and_push_are_in_the_change_history(cast):
     assert rec_entries.filter(action=LogEntry.Action.CREATE).exists()
 
 
+def test_a_push_from_the_page_records_who_when_which_door_and_before_and_after(cast):
+    recs = [approved(cast), approved(cast)]
+    before = timezone.now()
+    _client(cast.staff).post(
+        reverse("visits:recommendation_push"),
+        {"ids": [r.pk for r in recs], "confirm": "1"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    batch = RecommendationBatch.objects.get()
+    rec_type = ContentType.objects.get_for_model(Recommendation)
+    entries = LogEntry.objects.filter(
+        content_type=rec_type,
+        object_pk__in=[str(r.pk) for r in recs],
+        action=LogEntry.Action.UPDATE,
+    )
+    assert entries.count() == 2
+    for entry in entries:
+        assert entry.actor == cast.staff
+        assert entry.timestamp >= before
+        assert entry.remote_addr == "10.1.2.3"
+        assert entry.additional_data["via"] == "web"
+        assert entry.additional_data["actor_name"] == cast.staff.get_username()
+        assert entry.changes["push"] == ["None", str(batch.pk)]
+        assert entry.changes["batch_no"] == ["", batch.batch_no]
+        assert entry.object_repr.endswith(f" → {batch.bank_id}")
+
+
 def test_add_application_refuses_another_countys_enterprise(cast):
     firm = firm_with_lead(cast)
     with pytest.raises(PermissionDenied):
