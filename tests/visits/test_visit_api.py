@@ -70,6 +70,21 @@ def test_a_visit_is_created_once_per_client_key(cast):
     assert visit.acceptable_guarantees == ["credit", "surety"]
 
 
+def test_a_visit_takes_every_guarantee_of_the_loans_app_and_no_other(cast):
+    from visits.choices import guarantee_choices
+
+    api = client_for(cast.staff)
+    codes = [code for code, _label in guarantee_choices()]
+    saved = api.post(VISITS, body(make_enterprise(), acceptable_guarantees=codes), format="json")
+    assert saved.status_code == 201, saved.content
+    assert Visit.objects.get().acceptable_guarantees == codes
+    refused = api.post(
+        VISITS, body(make_enterprise(), acceptable_guarantees=["goodwill"]), format="json"
+    )
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"acceptable_guarantees"}
+
+
 def test_a_rejected_visit_names_the_field(cast):
     api = client_for(cast.staff)
     response = api.post(
