@@ -231,6 +231,27 @@ def test_a_stale_check_is_refused_with_what_changed(cast):
     assert app.status == ApplicationStatus.PENDING
 
 
+def test_a_stale_check_names_each_change_in_the_readers_language(cast):
+    firm = firm_with_lead(cast)
+    record(firm)
+    app = Application.objects.get(enterprise=firm)
+    stale = app.version
+    record(firm, visited_on=date(2025, 6, 15))  # bumps the version
+    url = reverse("visits:application_check", args=[app.pk])
+    data = {**{code: "on" for code in FiveStandard.values}, "version": stale}
+    client = _client(cast.staff)
+
+    english = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    errors = english[english.index('id="form-errors"') :]
+    errors = errors[: errors.index("</div></div>")]
+    # The page was read fresh, so only the check itself differs: the status, for one.
+    assert "status: now “Awaiting the five-standards check”, yours “Checked" in errors
+    assert "；" not in errors and "：" not in errors
+
+    chinese = client.post(url, data, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "状态：现为“" in chinese and "您填写的是“" in chinese
+
+
 # --- Maker-checker approval --------------------------------------------------------------------------
 
 
