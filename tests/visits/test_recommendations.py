@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.choices import Role
 from core.locking import EditConflict
 from tests.factories import (
     PINGYANG,
@@ -19,6 +20,7 @@ from tests.factories import (
     make_enterprise,
     make_negative,
     make_tax,
+    make_user,
 )
 from visits.choices import ApplicationStatus, FiveStandard
 from visits.models import Application, Recommendation, RecommendationBatch, RecommendationRules
@@ -360,6 +362,43 @@ def test_the_bank_officer_sees_pushed_recommendations_in_the_workspace(cast):
     assert pushed.enterprise.name in section
     assert waiting.enterprise.name not in section  # not pushed yet
     assert elsewhere.enterprise.name not in section  # another bank's
+
+
+# --- A pushed batch's page -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def pushed_batch(cast):
+    rec = approved(cast)
+    (batch,) = push_recommendations(cast.staff, [rec.pk])
+    return batch, rec
+
+
+def test_the_countys_staff_open_a_pushed_batch_with_its_enterprises(cast, pushed_batch):
+    batch, rec = pushed_batch
+    response = _client(cast.staff).get(reverse("visits:batch_detail", args=[batch.pk]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert batch.batch_no in text and rec.enterprise.name in text
+
+
+def test_bank_officers_read_pushed_batches_in_their_workspace_not_on_the_batch_page(
+    cast, pushed_batch
+):
+    batch, _rec = pushed_batch
+    url = reverse("visits:batch_detail", args=[batch.pk])
+    other_officer = make_user("other_officer", Role.BANK_OFFICER, bank=cast.other_bank)
+    # The batch's own bank too: the pages are the task force's (recommendation_views).
+    for officer in (cast.officer, other_officer):
+        response = _client(officer).get(url)
+        assert response.status_code == 403
+        assert batch.batch_no not in response.content.decode()
+
+
+def test_another_countys_staff_cannot_find_a_pushed_batch(cast, pushed_batch):
+    batch, _rec = pushed_batch
+    url = reverse("visits:batch_detail", args=[batch.pk])
+    assert _client(cast.outsider_staff).get(url).status_code == 404
 
 
 # --- History -----------------------------------------------------------------------------------------
