@@ -321,9 +321,10 @@ def record_set_based(
     created_since=None,
     created_ids=None,
     actor=None,
-    via,
+    via=None,
     extra=None,
     repr_sql=None,
+    changes=None,
 ):
     """Write the history entries of a set-based write (INSERT … SELECT, ON CONFLICT) in SQL.
 
@@ -334,7 +335,10 @@ def record_set_based(
     without that column, a row whose id is in ``created_ids``, is a creation, any other an
     update. The entry names the door (``via``) and ``extra`` (e.g. the import
     batch); the changed values themselves are the batch's / request's, so an update entry
-    lists the fields written, not their earlier values. Returns the number of entries.
+    lists the fields written, not their earlier values. A write that sets the same values on
+    every row (a push) passes them as ``changes`` ({field: [before, after]}) instead. Without
+    ``via`` the entries name the door and address of the current request or ``acting_as``
+    block, as a ``save()`` there would. Returns the number of entries.
     """
     import json as _json
 
@@ -343,7 +347,15 @@ def record_set_based(
 
     table = model._meta.db_table
     content_type = ContentType.objects.get_for_model(model)
-    data = {"via": via, **(extra or {})}
+    context = _context.get()
+    remote_addr = None
+    if via is not None:
+        door = {"via": via}
+    elif context is not None:
+        door, remote_addr = context["auth"](), context["remote_addr"]
+    else:
+        door = {"via": "system"}
+    data = {**door, **(extra or {})}
     if actor is not None:
         data["actor_name"] = actor.get_username()
     repr_sql = repr_sql or "CAST(t.id AS text)"
@@ -354,25 +366,27 @@ def record_set_based(
         created, created_params = "t.created_at >= %s", [created_since]
     query = (
         "INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, "
-        "action, changes_text, changes, actor_id, actor_email, timestamp, additional_data) "
+        "action, changes_text, changes, actor_id, actor_email, remote_addr, timestamp, "
+        "additional_data) "
         f"SELECT %s, CAST(t.id AS text), t.id, {repr_sql}, "
-        f"CASE WHEN {created} THEN %s ELSE %s END, '', {json_param}, %s, %s, %s, "
+        f"CASE WHEN {created} THEN %s ELSE %s END, '', {json_param}, %s, %s, %s, %s, "
         f"{json_param} "
         f"FROM {table} t WHERE {where}"
     )
     if created_ids is None and connection.vendor != "postgresql":
         # SQLite compares the text Django stores
         created_params = [connection.ops.adapt_datetimefield_value(created_since)]
+    if changes is None:
+        changes = {"batch": [None, str(extra.get("batch"))]} if extra and "batch" in extra else {}
     args = [
         content_type.pk,
         *created_params,
         LogEntry.Action.CREATE,
         LogEntry.Action.UPDATE,
-        _json.dumps(
-            {"batch": [None, str(extra.get("batch"))]} if extra and "batch" in extra else {}
-        ),
+        _json.dumps(changes, ensure_ascii=False),
         getattr(actor, "pk", None),
         (getattr(actor, "email", None) or None),
+        remote_addr,
         timezone.now(),
         _json.dumps(data, ensure_ascii=False),
         *params,

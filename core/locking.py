@@ -11,6 +11,7 @@ which fields the other person changed, and to what), and otherwise saves with ve
 """
 
 from django.db import models, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -58,6 +59,18 @@ def differences(current, obj):
         if field.value_from_object(current) != field.value_from_object(obj):
             changes.append((field.verbose_name, _display(current, field), _display(obj, field)))
     return changes
+
+
+def conflict_lines(changes):
+    """What the other person changed, one line per field in the reader's language, for pages
+    (the API answers the rows themselves): ``changes`` are ``(label, theirs, yours)`` rows,
+    ``EditConflict.changes`` or a model's own rows in the same shape."""
+    return [
+        gettext("{field}: now “{theirs}”, yours “{mine}”").format(
+            field=label, theirs=theirs or "—", mine=mine or "—"
+        )
+        for label, theirs, mine in changes
+    ]
 
 
 def parse_etag(value):

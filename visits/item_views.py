@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.locking import EditConflict
+from core.locking import EditConflict, conflict_lines
 from core.views import paginate
 from core.writes import OutOfScope
 
@@ -92,15 +92,11 @@ def _get_item(request, pk):
 
 
 def _conflict_message(conflict):
-    lines = [str(conflict)]
-    for label, theirs, mine in conflict.changes:
-        lines.append(
-            _("{field}: now “{theirs}”, yours “{mine}”").format(
-                field=label, theirs=theirs or "—", mine=mine or "—"
-            )
-        )
-    lines.append(_("Your input is kept below: check it and save again to keep it."))
-    return lines
+    return [
+        str(conflict),
+        *conflict_lines(conflict.changes),
+        _("Your input is kept below: check it and save again to keep it."),
+    ]
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.locking import EditConflict
+from core.locking import EditConflict, conflict_lines
 from core.views import paginate
 from core.writes import scoped_save
 from enterprises.choices import RegionLevel
@@ -50,9 +50,8 @@ def _townships(user):
 
 
 def _conflict_text(error):
-    changed = "；".join(f"{name}：{theirs}" for name, theirs, _mine in error.changes)
-    text = str(error)
-    return f"{text} {changed}" if changed else text
+    """The refusal and what changed, one line each (the form shows each error on its own)."""
+    return [str(error), *conflict_lines(error.changes)]
 
 
 # --- Application list -----------------------------------------------------------------------

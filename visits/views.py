@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.choices import Action, Role
-from core.locking import EditConflict
+from core.locking import EditConflict, conflict_lines
 from core.views import paginate
 from core.writes import OutOfScope
 
@@ -187,7 +187,7 @@ def visit_edit(request, pk):
                 update_visit(request.user, visit, data, form.cleaned_data["version"])
             except EditConflict as exc:
                 visit.refresh_from_db()
-                conflict = conflict_rows(exc.current, _unsaved(exc.current, data))
+                conflict = conflict_lines(conflict_rows(exc.current, _unsaved(exc.current, data)))
                 # The user's input stays; saving again on purpose applies it over theirs.
                 form = EditVisitForm(
                     _keep_lists(request.POST, exc.current.version), user=request.user

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.choices import Role
 from core.locking import EditConflict
 from tests.factories import (
     PINGYANG,
@@ -19,6 +20,7 @@ from tests.factories import (
     make_enterprise,
     make_negative,
     make_tax,
+    make_user,
 )
 from visits.choices import ApplicationStatus, FiveStandard
 from visits.models import Application, Recommendation, RecommendationBatch, RecommendationRules
@@ -231,6 +233,27 @@ def test_a_stale_check_is_refused_with_what_changed(cast):
     assert app.status == ApplicationStatus.PENDING
 
 
+def test_a_stale_check_names_each_change_in_the_readers_language(cast):
+    firm = firm_with_lead(cast)
+    record(firm)
+    app = Application.objects.get(enterprise=firm)
+    stale = app.version
+    record(firm, visited_on=date(2025, 6, 15))  # bumps the version
+    url = reverse("visits:application_check", args=[app.pk])
+    data = {**{code: "on" for code in FiveStandard.values}, "version": stale}
+    client = _client(cast.staff)
+
+    english = client.post(url, data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    errors = english[english.index('id="form-errors"') :]
+    errors = errors[: errors.index("</div></div>")]
+    # The page was read fresh, so only the check itself differs: the status, for one.
+    assert "status: now “Awaiting the five-standards check”, yours “Checked" in errors
+    assert "；" not in errors and "：" not in errors
+
+    chinese = client.post(url, data, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "状态：现为“" in chinese and "您填写的是“" in chinese
+
+
 # --- Maker-checker approval --------------------------------------------------------------------------
 
 
@@ -341,6 +364,43 @@ def test_the_bank_officer_sees_pushed_recommendations_in_the_workspace(cast):
     assert elsewhere.enterprise.name not in section  # another bank's
 
 
+# --- A pushed batch's page -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def pushed_batch(cast):
+    rec = approved(cast)
+    (batch,) = push_recommendations(cast.staff, [rec.pk])
+    return batch, rec
+
+
+def test_the_countys_staff_open_a_pushed_batch_with_its_enterprises(cast, pushed_batch):
+    batch, rec = pushed_batch
+    response = _client(cast.staff).get(reverse("visits:batch_detail", args=[batch.pk]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert batch.batch_no in text and rec.enterprise.name in text
+
+
+def test_bank_officers_read_pushed_batches_in_their_workspace_not_on_the_batch_page(
+    cast, pushed_batch
+):
+    batch, _rec = pushed_batch
+    url = reverse("visits:batch_detail", args=[batch.pk])
+    other_officer = make_user("other_officer", Role.BANK_OFFICER, bank=cast.other_bank)
+    # The batch's own bank too: the pages are the task force's (recommendation_views).
+    for officer in (cast.officer, other_officer):
+        response = _client(officer).get(url)
+        assert response.status_code == 403
+        assert batch.batch_no not in response.content.decode()
+
+
+def test_another_countys_staff_cannot_find_a_pushed_batch(cast, pushed_batch):
+    batch, _rec = pushed_batch
+    url = reverse("visits:batch_detail", args=[batch.pk])
+    assert _client(cast.outsider_staff).get(url).status_code == 404
+
+
 # --- History -----------------------------------------------------------------------------------------
 
 
@@ -357,6 +417,33 @@ def test_check_approval_and_push_are_in_the_change_history(cast):
     assert pushed.actor == cast.staff
     assert pushed.changes["recommended_on"][1] == str(timezone.localdate())
     assert rec_entries.filter(action=LogEntry.Action.CREATE).exists()
+
+
+def test_a_push_from_the_page_records_who_when_which_door_and_before_and_after(cast):
+    recs = [approved(cast), approved(cast)]
+    before = timezone.now()
+    _client(cast.staff).post(
+        reverse("visits:recommendation_push"),
+        {"ids": [r.pk for r in recs], "confirm": "1"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    batch = RecommendationBatch.objects.get()
+    rec_type = ContentType.objects.get_for_model(Recommendation)
+    entries = LogEntry.objects.filter(
+        content_type=rec_type,
+        object_pk__in=[str(r.pk) for r in recs],
+        action=LogEntry.Action.UPDATE,
+    )
+    assert entries.count() == 2
+    for entry in entries:
+        assert entry.actor == cast.staff
+        assert entry.timestamp >= before
+        assert entry.remote_addr == "10.1.2.3"
+        assert entry.additional_data["via"] == "web"
+        assert entry.additional_data["actor_name"] == cast.staff.get_username()
+        assert entry.changes["push"] == ["None", str(batch.pk)]
+        assert entry.changes["batch_no"] == ["", batch.batch_no]
+        assert entry.object_repr.endswith(f" → {batch.bank_id}")
 
 
 def test_add_application_refuses_another_countys_enterprise(cast):

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 VISITS = "/api/v1/visits/"
 ITEMS = "/api/v1/coordination-items/"
+APPLICATIONS = "/api/v1/applications/"
 
 
 def client_for(user):
@@ -68,6 +69,21 @@ def test_a_visit_is_created_once_per_client_key(cast):
     visit = Visit.objects.get()
     assert (visit.township_worker, visit.created_by) == (cast.township, cast.township)
     assert visit.acceptable_guarantees == ["credit", "surety"]
+
+
+def test_a_visit_takes_every_guarantee_of_the_loans_app_and_no_other(cast):
+    from visits.choices import guarantee_choices
+
+    api = client_for(cast.staff)
+    codes = [code for code, _label in guarantee_choices()]
+    saved = api.post(VISITS, body(make_enterprise(), acceptable_guarantees=codes), format="json")
+    assert saved.status_code == 201, saved.content
+    assert Visit.objects.get().acceptable_guarantees == codes
+    refused = api.post(
+        VISITS, body(make_enterprise(), acceptable_guarantees=["goodwill"]), format="json"
+    )
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"acceptable_guarantees"}
 
 
 def test_a_rejected_visit_names_the_field(cast):
@@ -174,6 +190,69 @@ def test_recommendations_filter_by_region_bank_date_and_applications_by_status(c
     assert ids({"pushed": "false"}) == [second.pk]
     applications = api.get("/api/v1/applications/", {"status": "checked"}).json()["results"]
     assert [a["enterprise"] for a in applications] == [first.pk]
+
+
+def test_applications_outside_the_scope_are_invisible_and_unwritable_for_every_role(cast):
+    ours = make_enterprise()  # 昆阳镇, lead bank cast.bank
+    make_assignment(ours, cast.bank)
+    other_bank = make_enterprise()  # 昆阳镇, another bank's
+    make_assignment(other_bank, cast.other_bank)
+    other_town = make_enterprise(region="330326101")  # 平阳, another township, no bank
+    lucheng = make_enterprise(region=LUCHENG_STREET)  # another county
+    entries = {
+        name: Application.objects.create(enterprise=firm)
+        for name, firm in [
+            ("ours", ours),
+            ("other_bank", other_bank),
+            ("other_town", other_town),
+            ("lucheng", lucheng),
+        ]
+    }
+    by_pk = {entry.pk: name for name, entry in entries.items()}
+    officer_of_other_bank = make_user("ra-officer", Role.BANK_OFFICER, bank=cast.other_bank)
+    seen, refused = {}, {}
+    for role, user in [
+        ("staff", cast.staff),
+        ("officer", cast.officer),
+        ("officer_of_other_bank", officer_of_other_bank),
+        ("township", cast.township),
+        ("outsider_staff", cast.outsider_staff),
+    ]:
+        api = client_for(user)
+        listed = {by_pk[a["id"]] for a in api.get(APPLICATIONS).json()["results"]}
+        opened = {
+            name
+            for name, entry in entries.items()
+            if api.get(f"{APPLICATIONS}{entry.pk}/").status_code == 200
+        }
+        assert opened == listed, role  # any other entry answers 404
+        seen[role] = listed
+        # Read-only for everyone: no write reaches an entry, in scope or not.
+        answers = set()
+        for entry in entries.values():
+            url = f"{APPLICATIONS}{entry.pk}/"
+            answers.add(api.patch(url, {"status": "approved"}, format="json").status_code)
+            answers.add(api.put(url, {"status": "approved"}, format="json").status_code)
+            answers.add(api.delete(url).status_code)
+        answers.add(api.post(APPLICATIONS, {"enterprise": lucheng.pk}, format="json").status_code)
+        refused[role] = answers
+    assert seen == {
+        "staff": {"ours", "other_bank", "other_town"},
+        "officer": {"ours"},
+        "officer_of_other_bank": {"other_bank"},
+        "township": {"ours", "other_bank"},
+        "outsider_staff": {"lucheng"},
+    }
+    # Staff hold the change right and meet the read-only API (405); the others lack it (403).
+    assert refused == {
+        "staff": {405},
+        "officer": {403},
+        "officer_of_other_bank": {403},
+        "township": {403},
+        "outsider_staff": {405},
+    }
+    assert Application.objects.count() == 4
+    assert set(Application.objects.values_list("status", flat=True)) == {"pending"}
 
 
 def test_a_coordination_item_changes_with_if_match_only(cast):

@@ -1,15 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..choices import ProblemType
+from ..choices import ProblemType, guarantee_choices
 from ..models import Application, CoordinationItem, Recommendation, Visit
-
-GUARANTEE_CHOICES = [
-    ("credit", _("Credit")),
-    ("surety", _("Surety")),
-    ("mortgage", _("Mortgage")),
-    ("pledge", _("Pledge")),
-]  # loans.Guarantee (the visits app sits below loans and may not import it)
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -18,7 +11,9 @@ class VisitSerializer(serializers.ModelSerializer):
     enterprise_uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     acceptable_guarantees = serializers.ListField(
-        child=serializers.ChoiceField(choices=GUARANTEE_CHOICES), required=False
+        # The codes are set in get_fields: read from the loans app once the apps are loaded.
+        child=serializers.ChoiceField(choices=[]),
+        required=False,
     )
     problems = serializers.ListField(
         child=serializers.ChoiceField(choices=ProblemType.choices), required=False
@@ -78,6 +73,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
+        fields["acceptable_guarantees"].child.choices = guarantee_choices()
         if self.instance is not None and not isinstance(self.instance, list):
             # A visit stays with its enterprise and draft.
             fields["enterprise"].read_only = True

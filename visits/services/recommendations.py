@@ -8,13 +8,13 @@ action, so the pages and any other caller refuse the same things with the same m
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.history import record_set_based
 from core.locking import save_if_unchanged
 from core.writes import OutOfScope, scoped_save
 from enterprises.choices import IN_OPERATION_STATUSES, REGION_PREFIX_LENGTH, RegionLevel
@@ -443,7 +443,7 @@ def push_recommendations(user, ids, today=None):
     (and county), ``recommended_on`` = today for all of them; returns the batches.
 
     Set-based: one UPDATE per batch; the history gets one entry per recommendation, written
-    in one bulk insert. Ids outside the user's scope or already pushed are ignored.
+    in one INSERT … SELECT per batch. Ids outside the user's scope or already pushed are ignored.
     """
     if not user.scope.allows("change"):
         raise PermissionDenied(_("You may not push recommendations."))
@@ -477,11 +477,11 @@ def push_recommendations(user, ids, today=None):
                 batch_no=f"{today:%Y%m%d}-{bank_id}-{sequence + 1}",
             )
             rows = chosen.filter(bank_id=bank_id, enterprise__region__code__startswith=county)
-            pushed = list(rows.values_list("pk", "enterprise__name"))
-            Recommendation.objects.filter(pk__in=[pk for pk, _name in pushed]).update(
+            pushed = list(rows.values_list("pk", flat=True))
+            Recommendation.objects.filter(pk__in=pushed).update(
                 push=batch, recommended_on=today, batch_no=batch.batch_no
             )
-            _log_push(user, batch, pushed)
+            _log_push(user, batch)
             batches.append(batch)
         # scoped_save re-checks the first batch; the others here, in the same transaction.
         visible = RecommendationBatch.objects.restrict(user, "change")
@@ -493,28 +493,23 @@ def push_recommendations(user, ids, today=None):
     return batches
 
 
-def _log_push(user, batch, pushed):
-    """One history entry per pushed recommendation (a bulk UPDATE writes none of its own)."""
-    from auditlog.models import LogEntry
-
-    from core.history import fill_entry
-
-    content_type = ContentType.objects.get_for_model(Recommendation)
-    entries = []
-    for pk, name in pushed:
-        entry = LogEntry(
-            content_type=content_type,
-            object_pk=str(pk),
-            object_id=pk,
-            object_repr=f"{name} → {batch.bank_id}",
-            action=LogEntry.Action.UPDATE,
-            changes={
-                "recommended_on": ["None", str(batch.pushed_on)],
-                "batch_no": ["", batch.batch_no],
-                "push": ["None", str(batch.pk)],
-            },
-            actor=user,
-        )
-        fill_entry(LogEntry, entry)
-        entries.append(entry)
-    LogEntry.objects.bulk_create(entries)
+def _log_push(user, batch):
+    """One history entry per recommendation of the batch, in one INSERT … SELECT: a bulk
+    UPDATE writes none of its own. Every row had no push before (``awaiting_push``)."""
+    record_set_based(
+        Recommendation,
+        "t.push_id = %s",
+        (batch.pk,),
+        # The batch was created just now, its recommendations before it: all are updates.
+        created_since=batch.created_at,
+        actor=user,
+        changes={
+            "recommended_on": ["None", str(batch.pushed_on)],
+            "batch_no": ["", batch.batch_no],
+            "push": ["None", str(batch.pk)],
+        },
+        repr_sql=(
+            f"(SELECT e.name FROM {Enterprise._meta.db_table} e WHERE e.id = t.enterprise_id) "
+            "|| ' → ' || t.bank_id"
+        ),
+    )
