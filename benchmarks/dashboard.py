@@ -195,7 +195,7 @@ def build_coordination(c, first_id, entities, visits, recommendations, approvals
 # sub-selects, the current lists joined directly. ``bare_totals`` checks that it gives the same
 # figures as the app, so the ratio compares the same work.
 BASELINE_SQL = """
-WITH e AS (SELECT id, size, entity_type FROM enterprises_enterprise
+WITH e AS NOT MATERIALIZED (SELECT id, size, entity_type FROM enterprises_enterprise
            WHERE region_id LIKE '3303%%'),
 act AS (SELECT e.id, (e.size IN ('small', 'micro') OR e.entity_type = 'individual') AS sm
         FROM e JOIN screening_listmembership m ON m.enterprise_id = e.id
@@ -211,8 +211,10 @@ first AS (SELECT f.enterprise_id, f.d FROM (
               UNION ALL SELECT enterprise_id, first_loan_date FROM c
               WHERE first_loan_date IS NOT NULL) x
             GROUP BY 1 HAVING MIN(d) BETWEEN %(start)s AND %(end)s) f
-          WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.enterprise_id = f.enterprise_id
-                            AND c.loan_balance > 0 AND c.as_of < f.d)),
+          -- no snapshot before the first loan shows a balance
+          LEFT JOIN (SELECT enterprise_id, MIN(as_of) AS owed FROM c WHERE loan_balance > 0
+                     GROUP BY 1) o ON o.enterprise_id = f.enterprise_id
+          WHERE o.owed IS NULL OR o.owed >= f.d),
 financed AS (SELECT enterprise_id FROM l WHERE matures_on > %(end)s
              UNION SELECT c.enterprise_id FROM c
              JOIN (SELECT enterprise_id, bank_id, MAX(as_of) AS as_of FROM c GROUP BY 1, 2) z
@@ -232,8 +234,8 @@ SELECT
   (SELECT COALESCE(SUM(amount), 0) FROM l WHERE disbursed_on >= %(start)s
    AND guarantee = 'credit'),
   (SELECT COUNT(*) FROM first),
-  (SELECT COALESCE(SUM(l.amount), 0) FROM first f
-   JOIN l ON l.enterprise_id = f.enterprise_id AND l.disbursed_on = f.d),
+  (SELECT COALESCE(SUM(amount), 0) FROM l
+   WHERE (enterprise_id, disbursed_on) IN (SELECT enterprise_id, d FROM first)),
   (SELECT ARRAY[COALESCE(SUM(COALESCE(balance, amount))
                          FILTER (WHERE matures_on > %(end)s), 0),
                 COALESCE(SUM(COALESCE(balance, amount))
@@ -243,9 +245,9 @@ SELECT
                          FILTER (WHERE disbursed_on <= %(year_ago)s
                                  AND matures_on > %(year_ago)s), 0)]
    FROM l WHERE is_renewal),
-  (SELECT ARRAY[COUNT(*) FILTER (WHERE sm),
-                COUNT(*) FILTER (WHERE sm AND id IN (SELECT enterprise_id FROM financed))]
-   FROM act),
+  (SELECT ARRAY[COUNT(*) FILTER (WHERE act.sm),
+                COUNT(*) FILTER (WHERE act.sm AND f.enterprise_id IS NOT NULL)]
+   FROM act LEFT JOIN financed f ON f.enterprise_id = act.id),
   (SELECT COUNT(DISTINCT enterprise_id) FROM v),
   (SELECT COUNT(*) FROM r),
   (SELECT ARRAY[COUNT(DISTINCT a.enterprise_id), COALESCE(SUM(a.amount), 0)]

@@ -300,6 +300,11 @@ def annotate(entries):
     return entries
 
 
+def history_context():
+    """True inside a request or an ``acting_as`` block (entries then name its door)."""
+    return _context.get() is not None
+
+
 def id_in(column, ids):
     """(SQL, params) of ``column`` among ``ids``: one array parameter on PostgreSQL (a thousand
     placeholders cost more to send than the statement to run), a list on SQLite."""

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.history import id_in, record_set_based
+from core.history import history_context, id_in, record_set_based
 from enterprises.models import Enterprise
 
 from ..choices import Guarantee, LoanProduct
@@ -477,7 +477,8 @@ def _existing(kind, keys):
 
 
 def _record_history(kind, written, existing, user, via):
-    """The change history of the rows the batch wrote, in one INSERT … SELECT."""
+    """The change history of the rows the batch wrote, in one INSERT … SELECT; inside a request
+    the entries name its door, token and address, as a ``save()`` there would."""
     where, params = id_in("t.id", sorted(written.values()))
     record_set_based(
         kind.model,
@@ -485,7 +486,7 @@ def _record_history(kind, written, existing, user, via):
         params,
         created_ids=[pk for key, pk in written.items() if key not in existing],
         actor=user,
-        via=via,
+        via=None if history_context() else via,
         repr_sql=f"t.bank_id || '/' || t.{kind.own_id}",
     )
 

@@ -295,9 +295,13 @@ def test_loans_sent_by_a_bank_system_are_in_the_change_history(cast, bank_token)
     (created,) = entries()
     assert (created.action, created.actor) == (LogEntry.Action.CREATE, bank_token.user)
     assert created.additional_data["via"] == "token"
+    assert created.additional_data["token"]  # which token: its fingerprint
+    assert created.remote_addr == "127.0.0.1"
     assert created.object_repr == "PY-BR/L-1"
 
     assert bank_token.post(LOANS, [loan(enterprise)], format="json").status_code == 200
     assert entries().count() == 1  # sent again unchanged: no entry
-    assert bank_token.post(LOANS, [loan(enterprise, balance="150")], format="json").status_code == 200
+    assert (
+        bank_token.post(LOANS, [loan(enterprise, balance="150")], format="json").status_code == 200
+    )
     assert [e.action for e in entries()] == [LogEntry.Action.UPDATE, LogEntry.Action.CREATE]
