@@ -18,6 +18,7 @@ import argparse
 import os
 import statistics
 import time
+from datetime import date
 
 import common
 
@@ -320,35 +321,66 @@ SELECT
    WHERE m.list_type = 'no_loan')
 """
 
-# The bank ranking's figures per branch, bare: feedback on time and declines, hand-offs, and
-# recommendation → the same branch's credit and loan.
+# The bank ranking's figures, bare: per branch, feedback on time, answered, declined and the
+# decline reasons, hand-offs received and given, and recommendation → the same bank's credit
+# and loan, per branch and per head institution (each counting from its own first
+# recommendation). ``check_same_ranking`` checks them against the app's ranking.
 RANKING_SQL = """
-WITH e AS (SELECT id FROM enterprises_enterprise WHERE region_id LIKE '3303%%'),
-fb AS (SELECT assignment_id, MIN(feedback_on) AS first_day,
-              BOOL_OR(status = 'declined') AS declined
-       FROM banks_bankfeedback GROUP BY 1),
-asg AS (SELECT a.bank_id, COUNT(*) FILTER (WHERE a.due_on BETWEEN %(start)s AND %(end)s) AS due,
+WITH RECURSIVE root(code, root) AS (
+    SELECT code, code FROM banks_bank WHERE parent_id IS NULL
+    UNION ALL SELECT b.code, r.root FROM banks_bank b JOIN root r ON b.parent_id = r.code),
+e AS (SELECT id FROM enterprises_enterprise WHERE region_id LIKE '3303%%'),
+a AS (SELECT a.id, a.bank_id, a.due_on FROM banks_bankassignment a JOIN e ON e.id = a.enterprise_id),
+fb AS (SELECT f.assignment_id, MIN(f.feedback_on) AS first_day,
+              BOOL_OR(f.status = 'declined'
+                      AND f.feedback_on BETWEEN %(start)s AND %(end)s) AS declined
+       FROM banks_bankfeedback f JOIN a ON a.id = f.assignment_id GROUP BY 1),
+asg AS (SELECT a.bank_id AS bank,
+               COUNT(*) FILTER (WHERE a.due_on BETWEEN %(start)s AND %(end)s) AS due,
                COUNT(*) FILTER (WHERE a.due_on BETWEEN %(start)s AND %(end)s
                                 AND fb.first_day <= a.due_on) AS on_time,
+               COUNT(*) FILTER (WHERE fb.first_day BETWEEN %(start)s AND %(end)s) AS answered,
                COUNT(*) FILTER (WHERE fb.declined) AS declined
-        FROM banks_bankassignment a JOIN e ON e.id = a.enterprise_id
-        LEFT JOIN fb ON fb.assignment_id = a.id GROUP BY 1),
-ho AS (SELECT a.bank_id, COUNT(*) AS given FROM banks_handoff h
-       JOIN banks_bankassignment a ON a.id = h.from_assignment_id
-       JOIN e ON e.id = h.enterprise_id
-       WHERE h.created_at::date BETWEEN %(start)s AND %(end)s GROUP BY 1),
-r AS (SELECT x.enterprise_id, x.bank_id, MIN(x.recommended_on) AS r FROM visits_recommendation x
-      JOIN e ON e.id = x.enterprise_id WHERE x.recommended_on BETWEEN %(start)s AND %(end)s
-      GROUP BY 1, 2),
-conv AS (SELECT r.bank_id, COUNT(*) AS recommended,
-                COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM loans_creditapproval a
-                    WHERE a.enterprise_id = r.enterprise_id AND a.bank_id = r.bank_id
-                    AND a.approved_on BETWEEN r.r AND %(end)s)) AS credited,
-                AVG((SELECT MIN(l.disbursed_on) FROM loans_loan l
-                    WHERE l.enterprise_id = r.enterprise_id AND l.bank_id = r.bank_id
-                    AND l.disbursed_on BETWEEN r.r AND %(end)s) - r.r) AS days
-         FROM r GROUP BY 1)
-SELECT * FROM asg FULL JOIN ho USING (bank_id) FULL JOIN conv USING (bank_id)
+        FROM a LEFT JOIN fb ON fb.assignment_id = a.id GROUP BY 1),
+reasons AS (SELECT a.bank_id AS bank, f.decline_reason AS reason, COUNT(*) AS n
+            FROM banks_bankfeedback f JOIN a ON a.id = f.assignment_id
+            WHERE f.status = 'declined' AND f.feedback_on BETWEEN %(start)s AND %(end)s
+            GROUP BY 1, 2),
+h AS (SELECT h.from_assignment_id, h.to_assignment_id FROM banks_handoff h
+      JOIN e ON e.id = h.enterprise_id
+      WHERE (h.created_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN %(start)s AND %(end)s),
+ho AS (SELECT bank, SUM(received) AS received, SUM(given) AS given FROM (
+         SELECT t.bank_id AS bank, 1 AS received, 0 AS given
+         FROM h JOIN banks_bankassignment t ON t.id = h.to_assignment_id
+         UNION ALL SELECT f.bank_id, 0, 1
+         FROM h JOIN banks_bankassignment f ON f.id = h.from_assignment_id) x GROUP BY 1),
+rec AS (SELECT x.enterprise_id, x.bank_id AS branch, rt.root, x.recommended_on
+        FROM visits_recommendation x JOIN e ON e.id = x.enterprise_id
+        JOIN root rt ON rt.code = x.bank_id
+        WHERE x.recommended_on BETWEEN %(start)s AND %(end)s),
+r AS (SELECT enterprise_id, 'branch' AS level, branch AS bank, MIN(recommended_on) AS r
+      FROM rec GROUP BY 1, 3
+      UNION ALL SELECT enterprise_id, 'root', root, MIN(recommended_on) FROM rec GROUP BY 1, 3),
+l AS MATERIALIZED (SELECT l.enterprise_id, l.bank_id AS branch, rt.root, l.disbursed_on AS day
+      FROM loans_loan l JOIN root rt ON rt.code = l.bank_id
+      WHERE l.deleted_at IS NULL AND l.disbursed_on <= %(end)s
+        AND l.enterprise_id IN (SELECT enterprise_id FROM rec)),
+ap AS MATERIALIZED (SELECT p.enterprise_id, p.bank_id AS branch, rt.root, p.approved_on AS day
+       FROM loans_creditapproval p JOIN root rt ON rt.code = p.bank_id
+       WHERE p.deleted_at IS NULL AND p.approved_on <= %(end)s
+         AND p.enterprise_id IN (SELECT enterprise_id FROM rec)),
+rl AS (SELECT r.enterprise_id, r.level, r.bank, r.r, MIN(l.day) AS loan_day
+       FROM r LEFT JOIN l ON l.enterprise_id = r.enterprise_id AND l.day >= r.r
+            AND (CASE r.level WHEN 'branch' THEN l.branch ELSE l.root END) = r.bank
+       GROUP BY 1, 2, 3, 4),
+ra AS (SELECT DISTINCT r.enterprise_id, r.level, r.bank
+       FROM r JOIN ap ON ap.enterprise_id = r.enterprise_id AND ap.day >= r.r
+            AND (CASE r.level WHEN 'branch' THEN ap.branch ELSE ap.root END) = r.bank),
+conv AS (SELECT rl.level, rl.bank, COUNT(*) AS recommended, COUNT(ra.bank) AS credited,
+                COUNT(rl.loan_day) AS disbursed, COALESCE(SUM(rl.loan_day - rl.r), 0) AS days
+         FROM rl LEFT JOIN ra USING (enterprise_id, level, bank) GROUP BY 1, 2)
+SELECT (SELECT json_agg(asg) FROM asg), (SELECT json_agg(reasons) FROM reasons),
+       (SELECT json_agg(ho) FROM ho), (SELECT json_agg(conv) FROM conv)
 """
 
 
@@ -356,7 +388,7 @@ def check_same_totals(client, query, bare_row):
     """Stop unless the bare SQL gives every total the stats API gives: the same figures."""
     from decimal import Decimal
 
-    totals = client.get("/api/v1/stats/", query).json()["totals"]
+    totals = client.get("/api/v1/stats/", query).json()  # the KPI keys at the top level
     expected = bare_totals(bare_row)
     differ = {}
     for key, value in expected.items():
@@ -367,6 +399,55 @@ def check_same_totals(client, query, bare_row):
             differ[key] = (served, value)
     assert not differ, f"bare SQL and app differ (app, bare): {differ}"
     print(f"bare SQL gives the app's {len(expected)} totals: {expected}", flush=True)
+
+
+def check_same_ranking(user, region, bare_row):
+    """Stop unless the bare SQL gives the ranking's figures: every branch and institution."""
+    from dashboards.ranking import compute_live
+
+    asg, reasons, hand_offs, conversions = (rows or [] for rows in bare_row)
+    expected = {}
+
+    def row(code):
+        return expected.setdefault(code, {"due": 0, "on_time": 0, "answered": 0, "declined": 0,
+                                          "hand_offs_received": 0, "hand_offs_given": 0,
+                                          "recommended": 0, "credited": 0, "disbursed": 0,
+                                          "days": 0, "reasons": {}})  # fmt: skip
+
+    for r in asg:
+        row(r["bank"]).update({k: r[k] for k in ("due", "on_time", "answered", "declined")})
+    for r in reasons:
+        row(r["bank"])["reasons"][r["reason"] or ""] = r["n"]
+    for r in hand_offs:
+        row(r["bank"]).update(hand_offs_received=r["received"], hand_offs_given=r["given"])
+    conv = {(r["level"], r["bank"]): r for r in conversions}
+    served = {}
+    for inst in compute_live(user, region, date.fromisoformat(START), date.fromisoformat(END))[
+        "institutions"
+    ]:
+        for branch in [inst, *inst["branches"]]:
+            level = "root" if branch is inst else "branch"
+            figures = {k: branch[k] for k in row("?") if k != "reasons"}
+            figures["reasons"] = {r["reason"]: r["count"] for r in branch["decline_reasons"]}
+            served[(level, branch["code"])] = figures
+    expected.pop("?")
+    differ = {}
+    for (level, code), figures in served.items():
+        want = conv.get((level, code), {})
+        if level == "branch":
+            want = {**row(code), **{k: want[k] for k in want if k not in ("level", "bank")}}
+            for k in ("recommended", "credited", "disbursed", "days"):
+                want.setdefault(k, 0)
+        else:
+            for k in ("recommended", "credited", "disbursed", "days"):
+                if figures[k] != want.get(k, 0):
+                    differ[(level, code, k)] = (figures[k], want.get(k, 0))
+            continue
+        for k, v in figures.items():
+            if v != want[k]:
+                differ[(level, code, k)] = (v, want[k])
+    assert served and not differ, f"bare SQL and app ranking differ (app, bare): {differ}"
+    print(f"bare SQL gives the app's ranking: {len(served)} rows", flush=True)
 
 
 def timed(func, runs):
@@ -487,6 +568,9 @@ def main():
         return run
 
     check_same_totals(client, query, bare(BASELINE_SQL)()[0])
+    from enterprises.models import Region
+
+    check_same_ranking(user, Region.objects.get(code=CITY), bare(RANKING_SQL)()[0])
 
     baseline = bare(BASELINE_SQL)
 
