@@ -622,50 +622,50 @@ def bank_conversions(src, start, end, levels=("branch", "root")):
     rc_sql, rc_params = src.recommendations
     ln_sql, ln_params = src.loans
     ap_sql, ap_params = src.approvals
-    keys = {"branch": "r0.bank_id", "root": "br.root"}
+    keys = {"branch": "rec.branch", "root": "rec.root"}
+    # The period's recommendations are read once, then grouped once per level.
     recommended = " UNION ALL ".join(
-        f"SELECT r0.enterprise_id, '{level}' AS level, {keys[level]} AS bank, r0.recommended_on "
-        f"FROM {rc_sql} r0 JOIN bank_root br ON br.code = r0.bank_id "
-        "WHERE r0.recommended_on BETWEEN %s AND %s"
+        f"SELECT rec.enterprise_id, '{level}' AS level, {keys[level]} AS bank, "
+        f"MIN(rec.recommended_on) AS r_day FROM rec GROUP BY rec.enterprise_id, {keys[level]}"
         for level in levels
     )
-    recommended_params = [p for _level in levels for p in (*rc_params, start, end)]
-    # A loan or approval matches a row of rfirst at that row's level.
-    at_level = "(CASE f.level WHEN 'branch' THEN {a}.branch ELSE {a}.root END) = f.bank"
-    # Only the recommended enterprises' loans and approvals: a fraction of the region's.
+    # Only the recommended enterprises' loans and approvals (a fraction of the region's), as
+    # one list of events: one join with rfirst gives each bank's first loan and whether it
+    # granted credit, with no second join and no sort.
     sub = (
-        "SELECT s0.enterprise_id, {day} AS day, s0.bank_id AS branch, sr.root AS root "
+        "SELECT s0.enterprise_id, {day} AS day, s0.bank_id AS branch, sr.root AS root, "
+        "'{kind}' AS kind "
         "FROM {src} s0 JOIN bank_root sr ON sr.code = s0.bank_id "
-        "WHERE s0.enterprise_id IN (SELECT enterprise_id FROM rfirst)"
+        "WHERE s0.enterprise_id IN (SELECT enterprise_id FROM rec)"
     )
-    loans = sub.format(day="s0.disbursed_on", src=ln_sql)
-    approvals = sub.format(day="s0.approved_on", src=ap_sql)
-    sql = f"""{BANK_ROOTS}, rfirst AS (
-            SELECT enterprise_id, level, bank, MIN(recommended_on) AS r_day
-            FROM ({recommended}) r GROUP BY enterprise_id, level, bank
-        ), rl AS (
-            SELECT f.enterprise_id, f.level, f.bank, f.r_day, MIN(l.day) AS loan_day
-            FROM rfirst f
-            LEFT JOIN ({loans}) l ON l.enterprise_id = f.enterprise_id
-                 AND {at_level.format(a="l")} AND l.day >= f.r_day
-            GROUP BY f.enterprise_id, f.level, f.bank, f.r_day
-        ), ra AS (
-            SELECT f.enterprise_id, f.level, f.bank
-            FROM rfirst f JOIN ({approvals}) a ON a.enterprise_id = f.enterprise_id
-                 AND {at_level.format(a="a")} AND a.day >= f.r_day
-            GROUP BY f.enterprise_id, f.level, f.bank
+    events = " UNION ALL ".join(
+        (
+            sub.format(day="s0.disbursed_on", src=ln_sql, kind="loan"),
+            sub.format(day="s0.approved_on", src=ap_sql, kind="approval"),
         )
-        SELECT rl.level, rl.bank, COUNT(*), COUNT(ra.enterprise_id), COUNT(rl.loan_day),
-               SUM({days_between("rl.loan_day", "rl.r_day")})
-        FROM rl LEFT JOIN ra ON ra.enterprise_id = rl.enterprise_id AND ra.level = rl.level
-             AND ra.bank = rl.bank
-        GROUP BY rl.level, rl.bank"""
-    params = [*recommended_params, *ln_params, *ap_params]
+    )
+    sql = f"""{BANK_ROOTS}, rec AS (
+            SELECT r0.enterprise_id, r0.bank_id AS branch, br.root, r0.recommended_on
+            FROM {rc_sql} r0 JOIN bank_root br ON br.code = r0.bank_id
+            WHERE r0.recommended_on BETWEEN %s AND %s
+        ), rfirst AS ({recommended}), rl AS (
+            SELECT f.level, f.bank, f.r_day,
+                   MIN(CASE WHEN ev.kind = 'loan' THEN ev.day END) AS loan_day,
+                   MAX(CASE WHEN ev.kind = 'approval' THEN 1 ELSE 0 END) AS credited
+            FROM rfirst f
+            LEFT JOIN ({events}) ev ON ev.enterprise_id = f.enterprise_id AND ev.day >= f.r_day
+                 AND (CASE f.level WHEN 'branch' THEN ev.branch ELSE ev.root END) = f.bank
+            GROUP BY f.enterprise_id, f.level, f.bank, f.r_day
+        )
+        SELECT level, bank, COUNT(*), SUM(credited), COUNT(loan_day),
+               SUM({days_between("loan_day", "r_day")})
+        FROM rl GROUP BY level, bank"""
+    params = [*rc_params, start, end, *ln_params, *ap_params]
     result = {level: {} for level in levels}
     for level, bank, recommended_n, credited, disbursed, days in _fetch(sql, params):
         result[level][bank] = {
             "recommended": recommended_n,
-            "credited": credited,
+            "credited": int(credited or 0),
             "disbursed": disbursed,
             "days": int(days or 0),
         }
