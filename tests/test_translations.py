@@ -23,8 +23,11 @@ def untranslated(po_path):
 def fuzzy(po_path):
     """msgids of entries marked fuzzy (a guess by msgmerge: not compiled, so shown in English)."""
     text = po_path.read_text(encoding="utf-8")
-    entries = re.findall(r'#, fuzzy\n(?:#\|[^\n]*\n)*msgid "((?:[^"\\]|\\.)*)"', text)
-    return [entry for entry in entries if entry]  # the header is fuzzy by convention
+    # the whole msgid: a long one starts with an empty line ("") and goes on below
+    entries = re.findall(r'#, fuzzy\n(?:#\|[^\n]*\n)*msgid ((?:"(?:[^"\\]|\\.)*"\n)+)', text)
+    return [
+        entry for entry in entries if entry.strip() != '""'
+    ]  # the header is fuzzy by convention
 
 
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
