@@ -255,6 +255,15 @@ def _display(field, value, codes=None):
     return str(value)
 
 
+def field_in_words(model, field, value):
+    """``value`` of ``model``'s ``field`` as the change history shows it: codes as their labels
+    (``history_choices``), yes / no, no Python reprs."""
+    codes = getattr(model, "history_choices", {}).get(field.name)
+    if callable(codes):
+        codes = codes()
+    return _display(field, value, codes)
+
+
 def describe_changes(entry):
     """[(field label, before, after)] of one entry, in words a user reads (no Python reprs)."""
     model = entry.content_type.model_class()
@@ -271,10 +280,12 @@ def describe_changes(entry):
             rows.append((label, "", f"{sign} {objects}"))
             continue
         before, after = [*values, None, None][:2]
-        codes = getattr(model, "history_choices", {}).get(name)
-        if callable(codes):
-            codes = codes()
-        rows.append((label, _display(field, before, codes), _display(field, after, codes)))
+        if field is None:
+            rows.append((label, _display(None, before), _display(None, after)))
+            continue
+        rows.append(
+            (label, field_in_words(model, field, before), field_in_words(model, field, after))
+        )
     return rows
 
 

@@ -10,7 +10,10 @@ It locks the stored row, refuses with ``EditConflict`` when the version has move
 which fields the other person changed, and to what), and otherwise saves with version + 1.
 """
 
+from datetime import datetime
+
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +50,13 @@ def _display(obj, field):
     if field.choices:
         return getattr(obj, f"get_{field.name}_display")()
     value = getattr(obj, field.name)
+    if isinstance(value, datetime):  # the reader's time, to the minute (no UTC repr)
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, (bool, list, dict)):
+        # JSON and yes/no fields in words, as the change history shows them (no Python reprs)
+        from .history import field_in_words
+
+        return field_in_words(type(obj), field, value)
     return "" if value is None else str(value)
 
 

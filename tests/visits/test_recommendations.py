@@ -249,6 +249,10 @@ def test_a_stale_check_names_each_change_in_the_readers_language(cast):
     # The page was read fresh, so only the check itself differs: the status, for one.
     assert "status: now “Awaiting the five-standards check”, yours “Checked" in errors
     assert "；" not in errors and "：" not in errors
+    # the check itself in words, as the change history shows it (no Python dict), and the
+    # time in Asia/Shanghai to the minute
+    assert "Real financing need: yes" in errors
+    assert "{'" not in errors and "True" not in errors and "+00:00" not in errors
 
     chinese = client.post(url, data, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "状态：现为“" in chinese and "您填写的是“" in chinese
