@@ -246,3 +246,16 @@ def test_the_history_names_problems_and_guarantees_in_words(cast, world):
     rows = {label: (before, after) for label, before, after in describe_changes(change)}
     assert rows["需协调问题"] == ("抵押物不足", "担保不足、利率")
     assert rows["可接受的担保方式"] == ("信用、抵押", "质押")
+
+
+def test_a_visits_problems_read_in_the_readers_language(cast, world):
+    from django.utils import translation
+
+    from visits.services.visits import shown_value
+
+    visit, _ = record_visit(cast.township, visit_data(world.mine, problems=["guarantee", "rate"]))
+    with translation.override("zh-hans"):
+        assert shown_value(visit, "problems") == "担保不足、利率"
+    with translation.override("en"):
+        shown = shown_value(visit, "problems")
+    assert "、" not in shown and ", " in shown  # no Chinese punctuation for an English reader

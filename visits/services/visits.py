@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Action, Role
 from banks.choices import AssignmentRole, AssignmentStatus
 from banks.models import BankAssignment
+from core.history import field_in_words
 from core.locking import save_if_unchanged
 from core.writes import OutOfScope, scoped_save
 from enterprises.models import Enterprise
@@ -301,13 +302,9 @@ def withdraw_visit(user, visit, expected_version):
 def shown_value(visit, name):
     """A field's value as a person reads it (labels, not codes)."""
     value = getattr(visit, name)
-    if name == "acceptable_guarantees":
-        labels = dict(guarantee_choices())
-        return "、".join(str(labels.get(v, v)) for v in value) or "—"
-    if name == "problems":
-        labels = dict(ProblemType.choices)
-        return "、".join(str(labels.get(v, v)) for v in value) or "—"
     field = Visit._meta.get_field(name)
+    if isinstance(value, list):  # problems, guarantees: their labels, as the history shows them
+        return field_in_words(Visit, field, value)
     if field.choices:
         return getattr(visit, f"get_{name}_display")() or "—"
     if isinstance(value, bool):
