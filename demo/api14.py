@@ -1,7 +1,8 @@
 """Demo step of the coordination imports and the bank API (issues 14 and 15): a township's paper
 visit forms (``visits``), a provincial recommendation list (``recommendations``) and a bank's
 credit approvals (``approvals``) go through the one import engine, so the visits, coordination
-items, recommendations and approvals of the API (/api/v1/visits/ …) have rows to show."""
+items, recommendations and approvals of the API (/api/v1/visits/ …) have rows to show; and the
+banker's system sends two loans through the bank API (POST /api/v1/loans/)."""
 
 import csv
 import tempfile
@@ -76,4 +77,42 @@ def load(count=40):
                         "授信金额（万元）", "产品类型", "授信期限（月）", "担保方式"], approvals),
             ),
         ]  # fmt: skip
+    lines.append(bank_system_loans(today))
     return " | ".join(lines)
+
+
+def bank_system_loans(today):
+    """The banker's bank system sends two loans through the bank API's upsert: they are in the
+    change history, and their first loans and stages follow in the ``loans.sent_loans`` job."""
+    from accounts.models import User
+    from enterprises.models import Enterprise
+    from loans.api.upserts import LOANS, upsert
+
+    banker = User.objects.get(username="banker")
+    # not the enterprises of demo/loans.py's story (its first loan, its renewal chain)
+    mine = (
+        Enterprise.objects.restrict(banker, "report")
+        .exclude(loans__loan_no__startswith="DEMO-JJ-")
+        .order_by("pk")
+    )
+    # a first loan where the branch has an enterprise without one (the stage moves)
+    firms = list(mine.filter(loans__isnull=True)[:2]) or list(mine[:2])
+    records = [
+        {
+            "bank_code": banker.bank_id,
+            "loan_no": f"DEMO-API-{i + 1:03d}",
+            "uscc": firm.uscc,
+            "disbursed_on": (today - timedelta(days=3)).isoformat(),
+            "matures_on": (today + timedelta(days=362)).isoformat(),
+            "amount": "60",
+            "balance": "60",
+            "product": "working_capital",
+            "guarantee": "surety",
+            "rate": "3.6",
+        }
+        for i, firm in enumerate(firms)
+    ]
+    if not records:
+        return "bank API: no enterprise in the branch's scope"
+    answer = upsert(banker, LOANS, records, via="api")
+    return f"bank API: {answer['created']} loans sent"

@@ -37,6 +37,8 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
         # demo/api14.py: the visits, recommendations and approvals files, each imported like
         # any other (the lists rebuilt, the dashboards refreshed after the import and the lists).
         *[("screening.rebuild", "succeeded"), *[("dashboards.refresh", "succeeded")] * 2] * 3,
+        # and two loans from the banker's system: their stages follow in a job
+        ("loans.sent_loans", "succeeded"),
         # demo/timeline.py: two loans, then the lists again (a diff for the timeline).
         ("screening.rebuild", "succeeded"),
         ("dashboards.refresh", "succeeded"),
@@ -105,6 +107,14 @@ def test_load_demo_imports_every_kind_through_the_pipeline(regions, caplog):
     assert Loan.objects.filter(loan_no="DEMO-JJ-103", renews__loan_no="DEMO-JJ-102").exists()
     assert MaturityWatch.objects.filter(loan__loan_no="DEMO-JJ-201").exists()
     assert not MaturityWatch.objects.filter(loan__loan_no="DEMO-JJ-301").exists()
+    # The bank API's loans (demo/api14.py): in the change history, their stage set by the job.
+    from auditlog.models import LogEntry
+
+    sent = Loan.objects.filter(loan_no__startswith="DEMO-API-")
+    assert sent.count() == 2
+    for loan in sent:
+        assert LogEntry.objects.get_for_object(loan).filter(action=LogEntry.Action.CREATE).exists()
+        assert EnterpriseStage.objects.filter(enterprise=loan.enterprise).exists()
 
 
 def test_demo_files_are_the_same_every_time(tmp_path):
